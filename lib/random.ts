@@ -1,0 +1,86 @@
+/**
+ * Seeded randomness, so that every test run and every training run is reproducible.
+ *
+ * TensorFlow.js ops that take a seed (`randomNormal`, `randomUniform`, `dropout`, ...) give the
+ * same tensor for the same seed on every call; give each parameter its own seed with
+ * {@linkcode seedSequence}. `tf.util.shuffle` and unseeded ops use `Math.random`: use
+ * {@linkcode shuffle} instead.
+ *
+ * @example
+ * ```ts
+ * import { randn, seedSequence, shuffle } from "./random.ts";
+ * const next = seedSequence(42);
+ * const w = randn([3, 4], { seed: next() });
+ * const order = shuffle([0, 1, 2, 3], 7); // the same order on every run
+ * ```
+ * @module
+ */
+// @ts-types="npm:@types/seedrandom@3.0.8"
+import seedrandom from "seedrandom";
+import { tf } from "./tf.ts";
+
+/** A seeded generator of floats in [0, 1). */
+export function rng(seed: number | string): () => number {
+  return seedrandom(String(seed));
+}
+
+/** A seeded generator of standard normal samples (Box–Muller). */
+export function normalRng(seed: number | string): () => number {
+  const u = rng(seed);
+  return () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
+}
+
+/** A copy of `items` in a seeded random order (Fisher–Yates). */
+export function shuffle<T>(items: readonly T[], seed: number | string): T[] {
+  const out = items.slice();
+  const u = rng(seed);
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(u() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+/** 0..n-1 in a seeded random order. */
+export function permutation(n: number, seed: number | string): number[] {
+  return shuffle(Array.from({ length: n }, (_, i) => i), seed);
+}
+
+/** A stream of distinct integer seeds derived from one base seed. */
+export function seedSequence(base: number): () => number {
+  const u = rng(`seq:${base}`);
+  return () => Math.floor(u() * 2 ** 31);
+}
+
+/** A float32 tensor of normal samples with a fixed seed. */
+export function randn(
+  shape: number[],
+  { seed, mean = 0, std = 1 }: { seed: number; mean?: number; std?: number },
+): tf.Tensor {
+  return tf.randomNormal(shape, mean, std, "float32", seed);
+}
+
+/** A float32 tensor of uniform samples in [lo, hi) with a fixed seed. */
+export function uniform(
+  shape: number[],
+  { seed, lo = 0, hi = 1 }: { seed: number; lo?: number; hi?: number },
+): tf.Tensor {
+  return tf.randomUniform(shape, lo, hi, "float32", seed);
+}
+
+/**
+ * Random sizes for property tests, drawn from named dimensions: `dims({ batch: [1, 4], time: [2, 9] }, 3)`
+ * gives e.g. `{ batch: 2, time: 7 }`, the same for the same seed.
+ */
+export function dims<K extends string>(
+  ranges: Record<K, [number, number]>,
+  seed: number | string,
+): Record<K, number> {
+  const u = rng(`dims:${seed}`);
+  const out = {} as Record<K, number>;
+  for (const key of Object.keys(ranges) as K[]) {
+    const [lo, hi] = ranges[key];
+    out[key] = lo + Math.floor(u() * (hi - lo + 1));
+  }
+  return out;
+}

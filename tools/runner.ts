@@ -1,0 +1,95 @@
+/**
+ * Runs `deno test` in a child process and reads its outcome: each test's name, result and failure
+ * message (from the JUnit report), plus what the JUnit report leaves out (errors thrown while a test
+ * module loads, type errors).
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+
+/** The repository root. */
+export const root = fileURLToPath(new URL("..", import.meta.url));
+
+/** One test case of a run. */
+export interface TestCase {
+  name: string;
+  file: string;
+  ok: boolean;
+  /** The failure message, when the test failed. */
+  message?: string;
+}
+
+/** What one `deno test` run did. */
+export interface TestRun {
+  /** The process exit code. */
+  code: number;
+  cases: TestCase[];
+  /** Errors outside any test case: a module that throws while loading, a type error. */
+  outsideErrors: boolean;
+  /** The console output (stdout and stderr), without colour. */
+  output: string;
+  seconds: number;
+}
+
+function unescapeXml(s: string): string {
+  return s.replace(
+    /&(lt|gt|quot|apos|amp|#(\d+));/g,
+    (_, name: string, code?: string) =>
+      code
+        ? String.fromCodePoint(Number(code))
+        : { lt: "<", gt: ">", quot: '"', apos: "'", amp: "&" }[name]!,
+  );
+}
+
+/** Reads the test cases of a JUnit report written by `deno test --junit-path`. */
+export function parseJunit(xml: string): TestCase[] {
+  const cases: TestCase[] = [];
+  const re = /<testcase name="([^"]*)" classname="([^"]*)"[^>]*>([\s\S]*?)<\/testcase>/g;
+  for (const m of xml.matchAll(re)) {
+    const failure = /<failure message="([^"]*)"/.exec(m[3]);
+    cases.push({
+      name: unescapeXml(m[1]),
+      file: unescapeXml(m[2]),
+      ok: !failure,
+      ...(failure ? { message: unescapeXml(failure[1]) } : {}),
+    });
+  }
+  return cases;
+}
+
+/**
+ * Parses the pretty reporter's summary, `ok | 3 passed (1 step) | 0 failed`, into the number of
+ * results it counts: tests and steps, passed and failed (an error while loading a module counts as
+ * a failed test there, but has no JUnit test case).
+ */
+export function parseSummary(output: string): number | undefined {
+  const m =
+    /^(?:ok|FAILED) \| (\d+) passed(?: \((\d+) steps?\))? \| (\d+) failed(?: \((\d+) steps?\))?/m
+      .exec(output);
+  return m ? m.slice(1).reduce((sum, n) => sum + Number(n ?? 0), 0) : undefined;
+}
+
+/**
+ * Runs `deno test` with `args` (paths and flags) from the repository root, without permissions.
+ * `scriptArgs` go after `--` (e.g. `--backend=cpu`).
+ */
+export async function denoTest(args: string[], scriptArgs: string[] = []): Promise<TestRun> {
+  const junit = await Deno.makeTempFile({ prefix: "dojo-junit-", suffix: ".xml" });
+  const started = performance.now();
+  try {
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["test", `--junit-path=${junit}`, ...args, "--", ...scriptArgs],
+      cwd: root,
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const decoder = new TextDecoder();
+    const output = decoder.decode(stdout) + decoder.decode(stderr);
+    const cases = parseJunit(await Deno.readTextFile(junit).catch(() => ""));
+    const outsideErrors = /\(uncaught error\)/.test(output) ||
+      parseSummary(output) !== cases.length;
+    return { code, cases, outsideErrors, output, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    await Deno.remove(junit).catch(() => {});
+  }
+}
