@@ -57,6 +57,33 @@ export function isBuilt(kata: Kata): boolean {
   return exists(`${kataDir(kata)}/mod_test.ts`);
 }
 
+/** The parts of a kata (see CONTRIBUTING.md) that are missing or wrong. */
+export function layoutProblems(kata: Kata): string[] {
+  const dir = kataDir(kata);
+  const problems = ["README.md", "README.zh.md", "mod.ts", "mod_test.ts", "hints.md"]
+    .filter((file) => !exists(`${dir}/${file}`)).map((file) => `no ${dir}/${file}`);
+  if (!exists(`${solutionDir(kata)}/mod.ts`)) problems.push(`no ${solutionDir(kata)}/mod.ts`);
+  const link = `katas/${pad(kata.id)}`;
+  let target = "";
+  try {
+    target = Deno.readLinkSync(join(root, link));
+  } catch { /* reported below */ }
+  if (target !== kataName(kata)) {
+    problems.push(
+      `${link} should be a link to ${kataName(kata)} (ln -s ${kataName(kata)} ${link})`,
+    );
+  }
+  if (exists(`${dir}/hints.md`)) {
+    const levels = Deno.readTextFileSync(join(root, dir, "hints.md")).match(/^## \d+\s*$/gm) ?? [];
+    if (levels.length < 2) {
+      problems.push(
+        `${dir}/hints.md has ${levels.length} levels ("## 1", "## 2", ...), not 2 or more`,
+      );
+    }
+  }
+  return problems;
+}
+
 /** Writes an import map that sends each kata's `mod.ts` to its solution; returns its path. */
 async function solutionImportMap(): Promise<string> {
   const config = JSON.parse(await Deno.readTextFile(join(root, "deno.json")));
@@ -219,10 +246,12 @@ async function test(scriptArgs: string[]): Promise<number> {
   );
   const outcomes: Outcome[] = [];
   for (const kata of built) {
-    if (!exists(`${solutionDir(kata)}/mod.ts`)) {
-      console.log(`✗ ${kataName(kata)} has tests but no ${solutionDir(kata)}/mod.ts`);
-      outcomes.push({ passed: 0, failed: 1, skipped: 0 });
-    }
+    const problems = layoutProblems(kata);
+    console.log(
+      `${problems.length ? "✗" : "✓"} ${`${pad(kata.id)} layout`.padEnd(26)} ` +
+        (problems.length ? problems.join("; ") : "every part in place"),
+    );
+    outcomes.push({ passed: problems.length ? 0 : 1, failed: problems.length ? 1 : 0, skipped: 0 });
   }
   outcomes.push(await tool("format", ["fmt", "--check"]));
   outcomes.push(await tool("lint", ["lint"]));
