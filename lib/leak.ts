@@ -58,7 +58,7 @@ function check(before: number, mark: number, result: unknown, what: string, allo
 }
 
 /**
- * Runs `fn` and throws if it left more tensors alive than it returned (plus `allowed`).
+ * Runs `fn` and throws if it left more new tensors alive than it returned (plus `allowed`).
  * Works for async functions too: then it returns a promise. Warm up optimizers first: their first
  * step creates state tensors on purpose.
  */
