@@ -46,26 +46,39 @@ export function permutation(n: number, seed: number | string): number[] {
   return shuffle(Array.from({ length: n }, (_, i) => i), seed);
 }
 
-/** A stream of distinct integer seeds derived from one base seed. */
+/** A stream of distinct non-zero integer seeds derived from one base seed. */
 export function seedSequence(base: number): () => number {
   const u = rng(`seq:${base}`);
-  return () => Math.floor(u() * 2 ** 31);
+  return () => 1 + Math.floor(u() * (2 ** 31 - 1)); // never 0: TensorFlow.js reads 0 as "unseeded"
 }
 
-/** A float32 tensor of normal samples with a fixed seed. */
+/**
+ * TensorFlow.js reads a seed of 0 as "no seed" (it tests `seed ? seed : Math.random()`), which
+ * would make a "seeded" tensor differ on every run. Refuse it loudly instead.
+ */
+function tfSeed(seed: number): number {
+  if (seed === 0 || !Number.isFinite(seed)) {
+    throw new RangeError(
+      `seed ${seed}: TensorFlow.js takes a seed of 0 to mean "unseeded"; use a non-zero seed`,
+    );
+  }
+  return seed;
+}
+
+/** A float32 tensor of normal samples with a fixed, non-zero seed. */
 export function randn(
   shape: number[],
   { seed, mean = 0, std = 1 }: { seed: number; mean?: number; std?: number },
 ): tf.Tensor {
-  return tf.randomNormal(shape, mean, std, "float32", seed);
+  return tf.randomNormal(shape, mean, std, "float32", tfSeed(seed));
 }
 
-/** A float32 tensor of uniform samples in [lo, hi) with a fixed seed. */
+/** A float32 tensor of uniform samples in [lo, hi) with a fixed, non-zero seed. */
 export function uniform(
   shape: number[],
   { seed, lo = 0, hi = 1 }: { seed: number; lo?: number; hi?: number },
 ): tf.Tensor {
-  return tf.randomUniform(shape, lo, hi, "float32", seed);
+  return tf.randomUniform(shape, lo, hi, "float32", tfSeed(seed));
 }
 
 /**

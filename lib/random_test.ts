@@ -151,3 +151,12 @@ Deno.test("dims: reproducible sizes within their inclusive ranges", () => {
   assert.deepEqual([...seen.time].sort(numeric), [2, 3, 4, 5, 6, 7, 8, 9]);
   assert.ok(new Set(draws.map((d) => JSON.stringify(d))).size > 1);
 });
+
+Deno.test("randn and uniform refuse seed 0, which TensorFlow.js reads as 'unseeded'", () => {
+  // tfjs-core's rand_util tests `seed ? seed : Math.random()`: seed 0 would differ on every call.
+  assert.throws(() => randn([2], { seed: 0 }), /non-zero seed/);
+  assert.throws(() => uniform([2], { seed: 0 }), /non-zero seed/);
+  assert.throws(() => randn([2], { seed: NaN }), /non-zero seed/);
+  const next = seedSequence(0);
+  for (let i = 0; i < 1000; i++) assert.notEqual(next(), 0);
+});
