@@ -127,6 +127,12 @@ async function skeletonEdited(kata: Kata): Promise<boolean> {
   }
 }
 
+/** `[████░░░░░░] 4/10` */
+export function progressBar(done: number, total: number, width = 20): string {
+  const filled = Math.round((width * done) / total);
+  return `[${"█".repeat(filled)}${"░".repeat(width - filled)}] ${done}/${total}`;
+}
+
 async function learn(pathName: string, scriptArgs: string[]): Promise<number> {
   if (!(pathName in paths)) {
     throw new UsageError(
@@ -137,9 +143,8 @@ async function learn(pathName: string, scriptArgs: string[]): Promise<number> {
   console.log(`${path.title.zh} · ${path.title.en}: ${path.katas.map(pad).join(" → ")}\n`);
   for (const [i, id] of path.katas.entries()) {
     const kata = katas.find((k) => k.id === id)!;
-    const progress = `[${i}/${path.katas.length}]`;
     if (!isBuilt(kata)) {
-      console.log(`${progress} ${label(kata)}: coming soon. 即将推出。`);
+      console.log(`${progressBar(i, path.katas.length)} ${label(kata)}: coming soon. 即将推出。`);
       return 0;
     }
     const run = await denoTest([kataDir(kata)], scriptArgs);
@@ -147,17 +152,29 @@ async function learn(pathName: string, scriptArgs: string[]): Promise<number> {
       console.log(`✓ ${label(kata)}`);
       continue;
     }
-    console.log(`\n${run.output.trimEnd()}\n`);
     const dir = kataDir(kata);
     const passed = run.cases.filter((c) => c.ok).length;
     console.log(
-      `${progress} Next kata / 下一个练习: ${
-        label(kata)
-      }  (${passed} of ${run.cases.length} tests pass)\n` +
+      `\n${label(kata)}: ` +
+        (run.cases.length
+          ? `${passed} of ${run.cases.length} tests pass\n`
+          : "the tests did not run"),
+    );
+    for (const c of run.cases) console.log(`  ${c.ok ? "✓" : "✗"} ${c.name}`);
+    const first = run.cases.find((c) => !c.ok);
+    if (first && !run.outsideErrors) {
+      const message = (first.message ?? "").replace(/^Uncaught /, "").replace(/\n/g, "\n    ");
+      console.log(`\nFirst failure / 第一个失败: ${first.name}\n    ${message}`);
+    } else {
+      // A type error or a crash while loading: the learner needs Deno's own words.
+      console.log(`\n${run.output.trimEnd()}`);
+    }
+    console.log(
+      `\n${progressBar(i, path.katas.length)} Next kata / 下一个练习: ${label(kata)}\n` +
         `  read / 阅读   ${dir}/README.zh.md · ${dir}/README.md\n` +
         `  edit / 编辑   ${dir}/mod.ts\n` +
         `  hints / 提示  ${dir}/hints.md\n` +
-        `  re-run / 重跑 deno test katas/${pad(kata.id)}   (or deno task learn)`,
+        `  re-run / 重跑 deno test katas/${pad(kata.id)}   (all details) · deno task learn`,
     );
     return 1;
   }
