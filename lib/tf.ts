@@ -20,6 +20,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import { registerWasmKernels } from "./wasm_kernels.ts";
 import simd from "npm:@tensorflow/tfjs-backend-wasm@4.22.0/dist/tfjs-backend-wasm-simd.wasm" with {
   type: "bytes",
 };
@@ -43,5 +44,7 @@ if (!(await tf.setBackend(backend))) {
   throw new Error(`TensorFlow.js could not start its "${backend}" backend.`);
 }
 await tf.ready();
+// The wasm backend lacks or gets wrong a few kernels that training needs: see wasm_kernels.ts.
+if (backend === "wasm") registerWasmKernels();
 
 export { tf };
