@@ -4,6 +4,7 @@
  * module loads, type errors).
  * @module
  */
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The repository root. */
@@ -69,19 +70,51 @@ export function parseSummary(output: string): number | undefined {
 }
 
 /**
+ * The Deno to run children with: this one, when the permissions allow running it by its path;
+ * otherwise `deno` from PATH (the tasks allow `--allow-run=deno,git`, and a task's PATH puts the
+ * Deno that runs it first, also under `npx deno`).
+ */
+export function denoBin(): string {
+  const exe = Deno.execPath();
+  return Deno.permissions.querySync({ name: "run", command: exe }).state === "granted"
+    ? exe
+    : "deno";
+}
+
+/** Where runs keep their temporary files: `.dojo/tmp`, inside what the tasks may write. */
+export const tmpDir = join(root, ".dojo", "tmp");
+
+/** A temporary file in {@linkcode tmpDir}. */
+export async function makeTempFile(prefix: string, suffix: string): Promise<string> {
+  await Deno.mkdir(tmpDir, { recursive: true });
+  return await Deno.makeTempFile({ dir: tmpDir, prefix, suffix });
+}
+
+/** Options of a child run. */
+export interface RunOptions {
+  /** Kills the child when aborted (a newer save makes this run useless). */
+  signal?: AbortSignal;
+}
+
+/**
  * Runs `deno test` with `args` (paths and flags) from the repository root, without permissions.
  * `scriptArgs` go after `--` (e.g. `--backend=cpu`).
  */
-export async function denoTest(args: string[], scriptArgs: string[] = []): Promise<TestRun> {
-  const junit = await Deno.makeTempFile({ prefix: "dojo-junit-", suffix: ".xml" });
+export async function denoTest(
+  args: string[],
+  scriptArgs: string[] = [],
+  options: RunOptions = {},
+): Promise<TestRun> {
+  const junit = await makeTempFile("dojo-junit-", ".xml");
   const started = performance.now();
   try {
-    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    const { code, stdout, stderr } = await new Deno.Command(denoBin(), {
       args: ["test", `--junit-path=${junit}`, ...args, "--", ...scriptArgs],
       cwd: root,
       env: { NO_COLOR: "1" },
       stdout: "piped",
       stderr: "piped",
+      signal: options.signal,
     }).output();
     const decoder = new TextDecoder();
     const output = decoder.decode(stdout) + decoder.decode(stderr);
@@ -92,4 +125,34 @@ export async function denoTest(args: string[], scriptArgs: string[] = []): Promi
   } finally {
     await Deno.remove(junit).catch(() => {});
   }
+}
+
+/** What `deno check` said. */
+export interface CheckOutput {
+  code: number;
+  output: string;
+  seconds: number;
+}
+
+/** Type-checks `files` (`deno check`), as `deno test` would before running them. */
+export async function denoCheck(
+  files: string[],
+  args: string[] = [],
+  options: RunOptions = {},
+): Promise<CheckOutput> {
+  const started = performance.now();
+  const { code, stdout, stderr } = await new Deno.Command(denoBin(), {
+    args: ["check", "--quiet", ...args, ...files],
+    cwd: root,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+    signal: options.signal,
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code,
+    output: decoder.decode(stdout) + decoder.decode(stderr),
+    seconds: (performance.now() - started) / 1000,
+  };
 }
