@@ -33,6 +33,13 @@
  *   `Transpose`, 1-2 ms for 512x512) and then runs the fast plain path. The values are those of
  *   the stock kernel up to float32 rounding (identical on the shapes of the tests). Batched
  *   (rank 3) matMul stays slow even without flags: that is the stock kernel, not the flags.
+ * - Copies a training step does not need (profiled with `bench/profile_step.ts`; together ~14% of
+ *   the CPU time of the GPT step of katas 10-12): `Identity` and `Cast` to the same dtype share the
+ *   input's memory (reference-counted, as `Reshape` on wasm and `Identity` on cpu) instead of
+ *   copying it; `Sum` over leading axes (every bias gradient) adds rows in place, in the stock
+ *   kernel's order (same bits), instead of transposing first; `SplitV` and `Pack` (axis 0) copy
+ *   each piece once with `set` instead of the whole input per piece. Other cases go to the stock
+ *   kernels.
  *
  * Registration is idempotent, needs no Deno permission, and keeps the replaced stock kernels so
  * that {@linkcode unregisterWasmKernels} can put them back (tests use it to show the gaps).
@@ -59,6 +66,11 @@ export const WASM_KERNEL_NAMES = [
   "Conv2DBackpropFilter",
   "MaxPoolGrad",
   "BatchMatMul",
+  "Identity",
+  "Cast",
+  "Sum",
+  "SplitV",
+  "Pack",
 ] as const;
 
 /** One of {@linkcode WASM_KERNEL_NAMES}. */
@@ -365,6 +377,129 @@ function fastBatchMatMul(stock: tf.KernelConfig): tf.KernelFunc {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Copies the stock kernels make that a training step does not need (measured, bench/profile_step.ts)
+
+/**
+ * `Identity` (tf.clone, and the engine's pass-through of gradients) copies its input on wasm. The
+ * output shares the input's memory instead, with a reference count, as `Reshape` does on wasm and
+ * `Identity` on cpu: tensors are immutable (a Variable's `assign` takes new memory), so no one can
+ * tell, and ~450 copies a GPT training step go away.
+ */
+function identity(stock: tf.KernelConfig): tf.KernelFunc {
+  return (args) => {
+    const x = input(args, "x");
+    if (x.dtype === "string") return stock.kernelFunc(args);
+    (args.backend as BackendWasm).incRef(x.dataId);
+    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+  };
+}
+
+/** `Cast` to the dtype the tensor already has (most gradients cast to float32): no copy either. */
+function cast(stock: tf.KernelConfig): tf.KernelFunc {
+  return (args) => {
+    const x = input(args, "x");
+    const { dtype } = args.attrs as unknown as tf.CastAttrs;
+    if (x.dtype !== dtype || dtype === "string" || dtype === "complex64") {
+      return stock.kernelFunc(args);
+    }
+    (args.backend as BackendWasm).incRef(x.dataId);
+    return { dataId: x.dataId, shape: [...x.shape], dtype };
+  };
+}
+
+/**
+ * `Sum` over leading axes (the gradient of every bias, of LayerNorm's γ and β): the stock kernel
+ * transposes the whole input first to bring the axes innermost. Here the rows are added in place,
+ * in order, in float32: the same additions in the same order as the stock kernel, so the same bits.
+ * Other axes go to the stock kernel.
+ */
+function sum(stock: tf.KernelConfig): tf.KernelFunc {
+  return (args) => {
+    const x = input(args, "x");
+    const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
+    const rank = x.shape.length;
+    const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+    const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
+    if (x.dtype !== "float32" || !leading) return stock.kernelFunc(args);
+    const backend = args.backend as BackendWasm;
+    const rest = x.shape.slice(axes.length);
+    const cols = tf.util.sizeFromShape(rest);
+    const rows = tf.util.sizeFromShape(x.shape.slice(0, axes.length));
+    const shape = keepDims ? [...axes.map(() => 1), ...rest] : rest;
+    const out = backend.makeOutput(shape, "float32");
+    const xs = backend.typedArrayFromHeap(x) as Float32Array;
+    const acc = backend.typedArrayFromHeap(out) as Float32Array;
+    if (rows === 0) {
+      acc.fill(0);
+      return out;
+    }
+    acc.set(xs.subarray(0, cols)); // 0 + x equals x: the stock kernel's first addition
+    for (let r = 1; r < rows; r++) {
+      const at = r * cols;
+      for (let j = 0; j < cols; j++) acc[j] += xs[at + j]; // each store rounds to float32
+    }
+    return out;
+  };
+}
+
+/**
+ * `SplitV` (tf.split, e.g. Q, K, V out of one projection) copies the whole input once per piece
+ * on wasm (one strided slice each). Here each piece copies only its own rows, with `set`.
+ */
+function splitV(stock: tf.KernelConfig): tf.KernelFunc {
+  return (args) => {
+    const x = input(args, "x");
+    const { numOrSizeSplits, axis } = args.attrs as unknown as tf.SplitVAttrs;
+    if (x.dtype === "string" || x.dtype === "complex64") return stock.kernelFunc(args);
+    const backend = args.backend as BackendWasm;
+    const ax = tf.util.parseAxisParam(axis, x.shape)[0];
+    const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, numOrSizeSplits, ax);
+    const outer = tf.util.sizeFromShape(x.shape.slice(0, ax));
+    const inner = tf.util.sizeFromShape(x.shape.slice(ax + 1));
+    const rowLength = x.shape[ax] * inner;
+    const outs = sizes.map((size) => {
+      const shape = [...x.shape];
+      shape[ax] = size;
+      return backend.makeOutput(shape, x.dtype);
+    });
+    const xs = backend.typedArrayFromHeap(x); // after every malloc
+    let start = 0;
+    outs.forEach((out, i) => {
+      const piece = sizes[i] * inner;
+      const o = backend.typedArrayFromHeap(out);
+      for (let r = 0; r < outer; r++) {
+        const from = r * rowLength + start;
+        o.set(xs.subarray(from, from + piece), r * piece);
+      }
+      start += piece;
+    });
+    return outs as unknown as tf.TensorInfo;
+  };
+}
+
+/** `Pack` (tf.stack) along axis 0: the inputs one after the other, one `set` each. */
+function pack(stock: tf.KernelConfig): tf.KernelFunc {
+  return (args) => {
+    const values = Object.values(args.inputs) as tf.TensorInfo[];
+    const { axis } = args.attrs as unknown as tf.PackAttrs;
+    const first = values[0];
+    if (
+      axis !== 0 || values.length < 2 || first.dtype === "string" ||
+      first.dtype === "complex64" ||
+      values.some((t) => t.dtype !== first.dtype || !tf.util.arraysEqual(t.shape, first.shape))
+    ) {
+      return stock.kernelFunc(args);
+    }
+    const backend = args.backend as BackendWasm;
+    const size = tf.util.sizeFromShape(first.shape);
+    const out = backend.makeOutput([values.length, ...first.shape], first.dtype);
+    const o = backend.typedArrayFromHeap(out);
+    values.forEach((t, i) => o.set(backend.typedArrayFromHeap(t), i * size));
+    return out;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Registration
 
 function makeConfig(name: WasmKernelName, stock: tf.KernelConfig | undefined): DojoKernelConfig {
@@ -387,11 +522,20 @@ function makeConfig(name: WasmKernelName, stock: tf.KernelConfig | undefined): D
     case "BatchMatMul":
       if (stock === undefined) throw new Error("wasm_kernels: the wasm BatchMatMul is missing");
       return { ...base, kernelFunc: fastBatchMatMul(stock) };
+    case "Identity":
+    case "Cast":
+    case "Sum":
+    case "SplitV":
+    case "Pack": {
+      if (stock === undefined) throw new Error(`wasm_kernels: the wasm ${name} is missing`);
+      const make = { Identity: identity, Cast: cast, Sum: sum, SplitV: splitV, Pack: pack }[name];
+      return { ...base, kernelFunc: make(stock) };
+    }
   }
 }
 
 /**
- * Registers (or replaces) the four wasm kernels described in this module's documentation. Safe to
+ * Registers (or replaces) the wasm kernels described in this module's documentation. Safe to
  * call any number of times, before or after the wasm backend starts; needs no permission.
  */
 export function registerWasmKernels(): void {

@@ -587,3 +587,93 @@ Deno.test("lib/tf.ts installs the wasm kernels exactly when the backend is wasm"
     WASM_KERNEL_NAMES.map(() => backend === "wasm"),
   );
 });
+
+// ---------------------------------------------------------------------------------------------
+// The copy-free and cheaper kernels: Identity, Cast, Sum over leading axes, SplitV, Pack.
+
+wasmTest("Identity and same-dtype Cast share memory; values and disposal are unaffected", () => {
+  const x = tf.tensor2d(normals(12, "id"), [3, 4]);
+  const buffers = numDataIds();
+  const copy = tf.clone(x);
+  const same = tf.cast(x, "float32");
+  assert.equal(numDataIds(), buffers, "clone and cast to float32 make no new buffer");
+  const floats = tf.tensor1d([1.7, -2.2, 3.5]);
+  const ints = tf.cast(floats, "int32");
+  x.dispose();
+  assert.deepEqual(copy.dataSync(), same.dataSync());
+  assert.equal(copy.shape.join(), "3,4");
+  assert.deepEqual(Array.from(ints.dataSync()), [1, -2, 3], "a real cast still converts");
+  assert.equal(ints.dtype, "int32");
+  tf.dispose([copy, same, ints, floats]);
+  assert.equal(numDataIds(), buffers - 1, "the shared buffer is freed with its last tensor");
+});
+
+wasmTest(
+  "Sum over leading axes: the stock kernel's bits, cpu's values within rounding",
+  async () => {
+    const cases: [number[], number[] | number, boolean][] = [
+      [[12, 64, 128], [0, 1], false],
+      [[768, 512], 0, false],
+      [[5, 3, 7], [0], true],
+      [[4, 6], [1], false], // innermost: the stock kernel
+      [[2, 3, 4], [0, 2], false], // not a prefix: the stock kernel
+    ];
+    for (const [shape, axis, keepDims] of cases) {
+      const values = normals(shape.reduce((a, b) => a * b), `sum:${shape}`, 0.5);
+      const run = () => [tf.sum(tf.tensor(values, shape), axis, keepDims)];
+      const ours = await valuesOn("wasm", run);
+      const stock = await withStockKernels(() => valuesOn("wasm", run));
+      const cpu = await valuesOn("cpu", run);
+      assert.deepEqual(ours, stock, `sum ${shape} over ${axis}: bit-identical to the stock kernel`);
+      assertAllClose(ours[0], cpu[0], { atol: 1e-3, rtol: 1e-4 });
+      const t = tf.sum(tf.tensor(values, shape), axis, keepDims);
+      const want = tf.tidy(() => tf.sum(tf.tensor(values, shape), axis, keepDims).shape);
+      assert.deepEqual(t.shape, want);
+      t.dispose();
+    }
+  },
+);
+
+wasmTest("SplitV and Pack give exactly cpu's values, with fewer copies", async () => {
+  const x = normals(2 * 5 * 9, "split");
+  const { wasm, cpu } = await onBoth(() => [
+    ...tf.split(tf.tensor3d(x, [2, 5, 9]), 3, 2),
+    ...tf.split(tf.tensor3d(x, [2, 5, 9]), [1, 4], 1),
+    ...tf.split(tf.tensor3d(x, [2, 5, 9]), [2, -1, 3], -1),
+    tf.stack([tf.tensor2d(x.subarray(0, 6), [2, 3]), tf.tensor2d(x.subarray(6, 12), [2, 3])]),
+    tf.stack([tf.tensor1d(x.subarray(0, 3)), tf.tensor1d(x.subarray(3, 6))], 1),
+    tf.stack([tf.tensor1d([1, 2], "int32"), tf.tensor1d([3, 4], "int32")]),
+  ]);
+  assert.deepEqual(wasm, cpu);
+  const g = tf.grad((t: tf.Tensor) => {
+    const [a, b, c] = tf.split(t, 3, 1);
+    return tf.sum(tf.mul(tf.stack([a, tf.mul(b, 2), tf.mul(c, 3)]), 1));
+  })(tf.tensor2d(x.subarray(0, 18), [2, 9]));
+  assert.deepEqual(
+    Array.from(g.dataSync()),
+    [1, 1, 1, 2, 2, 2, 3, 3, 3, 1, 1, 1, 2, 2, 2, 3, 3, 3],
+  );
+  g.dispose();
+});
+
+wasmTest("the copy-free kernels leak no wasm buffer in a training step", () => {
+  const w = tf.variable(tf.tensor2d(normals(12, "w"), [3, 4]));
+  const b = tf.variable(tf.zeros([4]));
+  const x = tf.tensor3d(normals(18, "x"), [2, 3, 3]);
+  const step = () =>
+    tf.tidy(() => {
+      const { grads } = tf.variableGrads(() => {
+        const y = tf.add(tf.matMul(tf.reshape(x, [-1, 3]), w), b);
+        const [p, q] = tf.split(y, 2, 1);
+        return tf.sum(tf.square(tf.stack([tf.clone(p), tf.cast(q, "float32")])));
+      }, [w, b]);
+      w.assign(tf.sub(w, tf.mul(grads[w.name], 0.01)));
+      b.assign(tf.sub(b, tf.mul(grads[b.name], 0.01)));
+    });
+  step();
+  const buffers = numDataIds();
+  step();
+  step();
+  assert.equal(numDataIds(), buffers);
+  tf.dispose([w, b, x]);
+});

@@ -1,0 +1,181 @@
+/**
+ * The benchmark suite (`deno task bench`): training tokens/s of our default path (wasm, no
+ * permission), our native path (`--allow-ffi`, OpenBLAS/Accelerate) and the PyTorch peer
+ * (bench/peer_torch.py, when python3 has torch), each as the median of several runs with their
+ * spread, in wall time and in CPU time, with the load average; then the time of each kata's tests
+ * against its reference solution (warm runs). Prints a Markdown report for BENCHMARKS.md.
+ *
+ * ```sh
+ * deno task bench                 # everything, 3 runs each
+ * deno task bench --runs=5 --no-katas   # or --katas-only
+ * ```
+ * Each measurement runs in its own process, one at a time.
+ * @module
+ */
+const arg = (name: string, fallback: number) => {
+  const a = Deno.args.find((s) => s.startsWith(`--${name}=`));
+  return a ? Number(a.split("=")[1]) : fallback;
+};
+const runs = arg("runs", 3), steps = arg("steps", 20);
+const root = new URL("..", import.meta.url).pathname;
+
+interface Result {
+  tokens_per_s: number;
+  tokens_per_cpu_s: number;
+  step_ms_median: number;
+  cpu_ms_per_step: number;
+}
+
+async function run(cmd: string, args: string[], env: Record<string, string> = {}) {
+  const out = await new Deno.Command(cmd, {
+    args,
+    cwd: root,
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  })
+    .output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+const median = (xs: number[]) => {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const fmt = (xs: number[]) =>
+  `${Math.round(median(xs)).toLocaleString("en")} (${Math.round(Math.min(...xs))}–${
+    Math.round(Math.max(...xs))
+  })`;
+const load = () => Deno.loadavg().map((x) => x.toFixed(1)).join(" ");
+
+async function series(
+  name: string,
+  cmd: string,
+  args: string[],
+  env = {},
+): Promise<Result[] | null> {
+  const results: Result[] = [];
+  for (let i = 0; i < runs; i++) {
+    const r = await run(cmd, args, env);
+    const line = r.stdout.trim().split("\n").pop() ?? "";
+    if (r.code !== 0 || !line.startsWith("{")) {
+      console.error(
+        `${name}: not measured (${(r.stderr.trim().split("\n").pop() ?? "").slice(0, 200)})`,
+      );
+      return null;
+    }
+    results.push(JSON.parse(line));
+  }
+  return results;
+}
+
+const python = ["/usr/bin/python3", "python3"];
+async function torchPython(): Promise<string | null> {
+  for (const p of python) {
+    try {
+      if ((await run(p, ["-c", "import torch"])).code === 0) return p;
+    } catch { /* not installed */ }
+  }
+  return null;
+}
+
+console.log(`# Benchmark run ${new Date().toISOString()}`);
+console.log(
+  `\n${Deno.build.target}, ${navigator.hardwareConcurrency} CPUs, Deno ${Deno.version.deno}; load average at start ${load()}\n`,
+);
+const rows: [string, Result[] | null][] = [];
+const katasOnly = Deno.args.includes("--katas-only");
+const speed = ["run", "bench/train_speed.ts", `--steps=${steps}`];
+if (!katasOnly) await training();
+
+async function training(): Promise<void> {
+  rows.push([
+    "ours, default (wasm, no permission)",
+    await series("default", Deno.execPath(), speed),
+  ]);
+  rows.push([
+    "ours, native (--allow-ffi, cblas_sgemm)",
+    await series("native", Deno.execPath(), [
+      "run",
+      "--allow-ffi",
+      "--allow-env",
+      ...speed.slice(1),
+      "--native",
+    ]),
+  ]);
+  const py = await torchPython();
+  if (py) {
+    const peer = ["bench/peer_torch.py", `--steps=${steps}`];
+    rows.push([
+      "PyTorch, 1 thread",
+      await series("torch1", py, [...peer, "--threads", "1"], { OMP_WAIT_POLICY: "PASSIVE" }),
+    ]);
+    rows.push([
+      "PyTorch, 2 threads, OMP_WAIT_POLICY=PASSIVE",
+      await series("torch2", py, [...peer, "--threads", "2"], { OMP_WAIT_POLICY: "PASSIVE" }),
+    ]);
+  } else {
+    console.log(
+      "PyTorch peer: not measured (no python3 with torch; apt-get install python3-torch)\n",
+    );
+  }
+  const torch = rows.find(([n, r]) => n.startsWith("PyTorch, 1") && r)?.[1] ?? null;
+  console.log(
+    `## Training, V65 T64 C128 L4 H4 B12 (768 tokens a step), ${runs} runs of ${steps} steps\n`,
+  );
+  console.log(
+    "| setup | tokens/s, wall: median (min–max) | tokens per CPU-second | ms CPU/step | vs PyTorch 1 thread (CPU) |",
+  );
+  console.log("| --- | ---: | ---: | ---: | ---: |");
+  for (const [name, r] of rows) {
+    if (!r) {
+      console.log(`| ${name} | not measured | | | |`);
+      continue;
+    }
+    const cpu = median(r.map((x) => x.tokens_per_cpu_s));
+    const ratio = torch ? (cpu / median(torch.map((x) => x.tokens_per_cpu_s))).toFixed(2) : "–";
+    console.log(
+      `| ${name} | ${fmt(r.map((x) => x.tokens_per_s))} | ${
+        fmt(r.map((x) => x.tokens_per_cpu_s))
+      } | ${median(r.map((x) => x.cpu_ms_per_step)).toFixed(0)} | ${ratio} |`,
+    );
+  }
+  console.log(`\nLoad average after training runs: ${load()}\n`);
+}
+
+if (!Deno.args.includes("--no-katas")) {
+  console.log(
+    `## Kata tests against the reference solutions (deno task solution NN; 1 warm-up + ${runs} runs)\n`,
+  );
+  console.log("| kata | wall s: median (min–max) |");
+  console.log("| --- | ---: |");
+  const katas = [...Deno.readDirSync(`${root}katas`)]
+    .filter((e) => e.isDirectory && /^\d\d_/.test(e.name)).map((e) => e.name).sort();
+  for (const kata of katas) {
+    const id = kata.slice(0, 2);
+    try {
+      Deno.statSync(`${root}solutions/${kata}/mod.ts`);
+    } catch {
+      continue;
+    }
+    const times: number[] = [];
+    let failed = false;
+    for (let i = 0; i <= runs; i++) {
+      const t0 = performance.now();
+      const r = await run(Deno.execPath(), ["task", "solution", id]);
+      if (r.code !== 0) failed = true;
+      if (i > 0) times.push((performance.now() - t0) / 1000);
+    }
+    const m = median(times);
+    console.log(
+      `| ${kata} | ${m.toFixed(2)} (${Math.min(...times).toFixed(2)}–${
+        Math.max(...times).toFixed(2)
+      })${failed ? " FAILED" : ""} |`,
+    );
+  }
+  console.log(`\nLoad average at the end: ${load()}`);
+}
