@@ -12,6 +12,9 @@ const junit = `<?xml version="1.0" encoding="UTF-8"?>
         </testcase>
         <testcase name="two &gt; s" classname="./a_test.ts" time="0.000" line="3" col="43">
         </testcase>
+        <testcase name="ign" classname="./a_test.ts" time="0.000" line="4" col="6">
+            <skipped/>
+        </testcase>
     </testsuite>
 </testsuites>`;
 
@@ -25,6 +28,7 @@ Deno.test("parseJunit reads names, results and unescaped failure messages", () =
     },
     { name: "two", file: "./a_test.ts", ok: true },
     { name: "two > s", file: "./a_test.ts", ok: true },
+    { name: "ign", file: "./a_test.ts", ok: true, skipped: true },
   ]);
   deepStrictEqual(parseJunit(""), []);
 });
