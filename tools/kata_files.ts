@@ -15,7 +15,8 @@ import { denoCheck, denoTest, makeTempFile, root } from "./runner.ts";
 /** The runner's own folder: state, backups, workshop logs (ignored by git). */
 export const dojoDir = join(root, ".dojo");
 
-function exists(path: string): boolean {
+/** True when `path` (relative to the repository root) exists. */
+export function exists(path: string): boolean {
   try {
     Deno.statSync(join(root, path));
     return true;

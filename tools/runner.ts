@@ -99,6 +99,23 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
+/** Runs the Deno binary from the repository root, without colour; returns its code and output. */
+async function runDeno(
+  args: string[],
+  options: RunOptions,
+): Promise<{ code: number; output: string }> {
+  const { code, stdout, stderr } = await new Deno.Command(denoBin(), {
+    args,
+    cwd: root,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+    signal: options.signal,
+  }).output();
+  const decoder = new TextDecoder();
+  return { code, output: decoder.decode(stdout) + decoder.decode(stderr) };
+}
+
 /**
  * Runs `deno test` with `args` (paths and flags) from the repository root, without permissions.
  * `scriptArgs` go after `--` (e.g. `--backend=cpu`).
@@ -111,16 +128,10 @@ export async function denoTest(
   const junit = await makeTempFile("dojo-junit-", ".xml");
   const started = performance.now();
   try {
-    const { code, stdout, stderr } = await new Deno.Command(denoBin(), {
-      args: ["test", `--junit-path=${junit}`, ...args, "--", ...scriptArgs],
-      cwd: root,
-      env: { NO_COLOR: "1" },
-      stdout: "piped",
-      stderr: "piped",
-      signal: options.signal,
-    }).output();
-    const decoder = new TextDecoder();
-    const output = decoder.decode(stdout) + decoder.decode(stderr);
+    const { code, output } = await runDeno(
+      ["test", `--junit-path=${junit}`, ...args, "--", ...scriptArgs],
+      options,
+    );
     const cases = parseJunit(await Deno.readTextFile(junit).catch(() => ""));
     const outsideErrors = /\(uncaught error\)/.test(output) ||
       parseSummary(output) !== cases.filter((c) => !c.skipped).length;
@@ -144,18 +155,6 @@ export async function denoCheck(
   options: RunOptions = {},
 ): Promise<CheckOutput> {
   const started = performance.now();
-  const { code, stdout, stderr } = await new Deno.Command(denoBin(), {
-    args: ["check", "--quiet", ...args, ...files],
-    cwd: root,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-    signal: options.signal,
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code,
-    output: decoder.decode(stdout) + decoder.decode(stderr),
-    seconds: (performance.now() - started) / 1000,
-  };
+  const { code, output } = await runDeno(["check", "--quiet", ...args, ...files], options);
+  return { code, output, seconds: (performance.now() - started) / 1000 };
 }

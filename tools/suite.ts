@@ -8,17 +8,8 @@ import { join } from "node:path";
 import { type Kata, kataDir, kataName, katas, pad, solutionDir } from "../lib/catalog.ts";
 import { TODO_MARKER } from "../lib/todo.ts";
 import { parseHints } from "./hints.ts";
-import { isBuilt, skeletonEdited, withSolutionMap } from "./kata_files.ts";
+import { exists, isBuilt, skeletonEdited, withSolutionMap } from "./kata_files.ts";
 import { denoBin, denoTest, root, type TestRun } from "./runner.ts";
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(join(root, path));
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The parts of a kata (see CONTRIBUTING.md) that are missing or wrong. */
 export function layoutProblems(kata: Kata): string[] {
