@@ -109,6 +109,20 @@ export function allClose(actual: Numeric, expected: Numeric, opts: CloseOptions 
   assertShape(actual, shapeOf(expected), what);
   const shape = shapeOf(expected);
   const a = valuesOf(actual), e = valuesOf(expected);
+  if (e.length === 0) {
+    const none = shape.map(() => 0);
+    const message = `${what}: both are empty, shape [${shape.join(", ")}].`;
+    return {
+      ok: true,
+      mismatched: 0,
+      total: 0,
+      maxAbsError: 0,
+      maxAbsAt: none,
+      maxRelError: 0,
+      maxRelAt: none,
+      message,
+    };
+  }
   let mismatched = 0, nan = 0, first = -1, firstNaN = -1;
   let maxAbs = 0, absAt = 0, maxRel = 0, relAt = 0;
   for (let i = 0; i < e.length; i++) {

@@ -96,6 +96,8 @@ Deno.test("allClose passes within rtol and atol and fails just outside", () => {
   assert.equal(allClose([100.5, 1], [100, 1], { rtol: 1e-2, atol: 0 }).ok, true); // 0.5 <= 1
   assert.equal(allClose([100.5, 1], [100, 1], { rtol: 1e-3, atol: 0 }).ok, false); // 0.5 > 0.1
   assert.equal(allClose([100.5, 1], [100, 1], { rtol: 1e-3, atol: 0.5 }).ok, true); // 0.5 <= 0.6
+  assert.equal(allClose(new Float32Array(0), new Float32Array(0)).ok, true); // empty: nothing differs
+  assert.throws(() => allClose(new Float32Array(0), [1]), /shape/i);
   assert.equal(allClose(1e-7, 0, { rtol: 0, atol: 1e-6 }).ok, true);
   assert.equal(allClose(1e-5, 0, { rtol: 0, atol: 1e-6 }).ok, false);
   // The default tolerances are rtol 1e-5, atol 1e-6.

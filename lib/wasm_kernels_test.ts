@@ -436,6 +436,43 @@ wasmTest(
   },
 );
 
+wasmTest(
+  "batched matMul (one XNNPack product per pair of matrices) equals cpu: ranks 3-4, broadcasts, empties",
+  async () => {
+    const d = dims({ b1: [2, 3], b2: [2, 5], m: [1, 9], k: [1, 9], n: [1, 9] }, "batched");
+    const { b1, b2, m, k, n } = d;
+    // [a shape, b shape, transposeA, transposeB, with gradients]
+    const cases: [number[], number[], boolean, boolean, boolean][] = [
+      [[b1, b2, m, k], [b1, b2, k, n], false, false, true], // the attention products
+      [[b1, b2, m, k], [b1, b2, n, k], false, true, true], // Q·Kᵀ
+      [[b1, b2, k, m], [b1, b2, k, n], true, false, true], // a gradient's Aᵀ·dY
+      [[m, k], [b2, k, n], false, false, false], // a shared: one product per b
+      [[1, b2, m, k], [b2, k, n], false, false, false], // leading 1 broadcast
+      [[b1, 1, m, k], [1, b2, k, n], false, false, false], // a general broadcast: the stock kernel
+      [[b2, 0, k], [b2, k, n], false, false, false], // empty output
+      [[b2, m, 0], [b2, 0, n], false, false, false], // k = 0: zeros
+    ];
+    for (const [aShape, bShape, ta, tb, withGrads] of cases) {
+      const a = normals(tf.util.sizeFromShape(aShape), `ba:${aShape}`);
+      const b = normals(tf.util.sizeFromShape(bShape), `bb:${bShape}`);
+      const fn = () => {
+        const at = tf.tensor(a, aShape), bt = tf.tensor(b, bShape);
+        const f = (a: tf.Tensor, b: tf.Tensor) =>
+          weightedSum(tf.matMul(a, b, ta, tb), `bdy:${aShape}`);
+        return [tf.matMul(at, bt, ta, tb), ...(withGrads ? tf.grads(f)([at, bt]) : [])];
+      };
+      const buffers = numDataIds();
+      const { wasm, cpu } = await onBoth(fn);
+      assert.equal(numDataIds(), buffers, `a [${aShape}] b [${bShape}]: wasm buffers left over`);
+      for (const [i, what] of ["matMul", "gradient of a", "gradient of b"].entries()) {
+        if (i >= wasm.length) break;
+        const at = `${what}, a [${aShape}] b [${bShape}], transposeA ${ta}, transposeB ${tb}`;
+        assertAllClose(wasm[i], cpu[i], { rtol: 1e-5, atol: 1e-5, what: at });
+      }
+    }
+  },
+);
+
 // ---------------------------------------------------------------------------------------------
 
 wasmTest(
