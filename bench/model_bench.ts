@@ -10,29 +10,20 @@
  *
  * The training step is nanoGPT's CPU configuration for Shakespeare-char: vocabulary 65, block 64,
  * n_embd 128, 4 layers, 4 heads, batch 12 (768 tokens a step, 818,241 parameters), on random
- * tokens: forward, cross-entropy over every position, backward, and one Adam update; once with the
- * katas' model, once with the attention products written with plain `tf.matMul` on rank-4
- * tensors. After the table, the bench prints the median of each as tokens per second (wall clock,
+ * tokens: forward, cross-entropy over every position, backward, and one Adam update. After the table, the bench prints the median of each as tokens per second (wall clock,
  * and the process's CPU time, which other processes on a busy machine do not inflate).
  * @module
  */
 import process from "node:process";
 import { backend, tf } from "../lib/tf.ts";
 import { rng } from "../lib/random.ts";
-import {
-  type AttentionParams,
-  batchMatMul,
-  causalMask,
-  linear,
-  mergeHeads,
-  splitHeads,
-} from "../solutions/08_self_attention/mod.ts";
-import { feedForward, gelu, layerNorm } from "../solutions/09_transformer_block/mod.ts";
+import { registerWasmKernels, unregisterWasmKernels } from "../lib/wasm_kernels.ts";
+import { batchMatMul, linear } from "../solutions/08_self_attention/mod.ts";
+import { gelu } from "../solutions/09_transformer_block/mod.ts";
 import {
   countParams,
   forward,
   initMiniLLM,
-  type MiniLLM,
   type MiniLLMConfig,
   parameters,
 } from "../solutions/10_mini_llm/mod.ts";
@@ -55,35 +46,6 @@ const idx = randomTokens("bench:x");
 const targets = tf.tidy(() =>
   tf.oneHot(tf.reshape(randomTokens("bench:y"), [-1]), config.vocabSize)
 );
-
-/**
- * Kata 08's layer written with plain `tf.matMul` on rank-4 tensors for the two attention products,
- * the obvious way, to measure what `batchMatMul` buys in a whole step.
- */
-function stockAttention(x: tf.Tensor3D, p: AttentionParams, mask: tf.Tensor2D): tf.Tensor3D {
-  return tf.tidy(() => {
-    const [q, k, v] = tf.split(linear(x, p.wQkv, p.bQkv), 3, 2);
-    const heads = (t: tf.Tensor) => splitHeads(t as tf.Tensor3D, config.nHead);
-    const dHead = config.nEmbd / config.nHead;
-    const scores = tf.mul(tf.matMul(heads(q), heads(k), false, true), 1 / Math.sqrt(dHead));
-    const y = tf.matMul(tf.softmax(tf.add(scores, mask)), heads(v)) as tf.Tensor4D;
-    return linear(mergeHeads(y), p.wO, p.bO);
-  });
-}
-
-/** Kata 10's forward pass with {@linkcode stockAttention} in every block. */
-function stockForward(m: MiniLLM, idx: tf.Tensor2D): tf.Tensor3D {
-  return tf.tidy(() => {
-    const { params } = m, time = idx.shape[1];
-    let x = tf.add(tf.gather(params.wte, idx), tf.slice(params.wpe, [0, 0], [time, -1]));
-    const mask = causalMask(time);
-    for (const b of params.blocks) {
-      x = tf.add(x, stockAttention(layerNorm(x as tf.Tensor3D, b.ln1), b.attn, mask));
-      x = tf.add(x, feedForward(layerNorm(x, b.ln2), b.mlp));
-    }
-    return linear(layerNorm(x as tf.Tensor3D, params.lnF), params.head.w, params.head.b);
-  });
-}
 
 /** Forward, cross-entropy over all 768 positions, backward, Adam. Returns the loss. */
 function trainStep(adam: tf.Optimizer, run: typeof forward): number {
@@ -129,7 +91,6 @@ function stepBench(name: string, run: typeof forward, baseline = false): void {
 }
 
 stepBench(`training step, ${tokens} tokens (V65 T64 C128 L4 H4 B12, Adam)`, forward, true);
-stepBench("the same step with tf.matMul on rank 4 for attention", stockForward);
 
 function median(xs: number[]): number {
   const s = xs.slice().sort((a, b) => a - b);
@@ -166,24 +127,33 @@ function gradBench(name: string, group: string, f: () => void, baseline = false)
 }
 
 // S = Q·Kᵀ [12, 4, 64, 64], then S·Q [12, 4, 64, 32], and the gradients of both products.
+/** `f` with TensorFlow.js's own wasm kernels instead of lib/wasm_kernels.ts's. */
+function withStockKernels(f: () => void): () => void {
+  return () => {
+    unregisterWasmKernels();
+    try {
+      f();
+    } finally {
+      registerWasmKernels();
+    }
+  };
+}
+
+const attentionProducts = () =>
+  tf.grads((q: tf.Tensor, k: tf.Tensor) => tf.sum(batchMatMul(batchMatMul(q, k, true), q)))([
+    q,
+    k,
+  ]);
 gradBench(
-  "Q·Kᵀ then S·V, 48 heads: tf.matMul on rank 4",
+  "Q·Kᵀ then S·V, 48 heads: the stock wasm BatchMatMul (a naive loop for stacks)",
   "attention products",
-  () =>
-    tf.grads((q: tf.Tensor, k: tf.Tensor) => tf.sum(tf.matMul(tf.matMul(q, k, false, true), q)))([
-      q,
-      k,
-    ]),
+  withStockKernels(attentionProducts),
   true,
 );
 gradBench(
-  "Q·Kᵀ then S·V, 48 heads: batchMatMul (one 2-D product per head)",
+  "Q·Kᵀ then S·V, 48 heads: lib/wasm_kernels.ts (one XNNPack product per head)",
   "attention products",
-  () =>
-    tf.grads((q: tf.Tensor, k: tf.Tensor) => tf.sum(batchMatMul(batchMatMul(q, k, true), q)))([
-      q,
-      k,
-    ]),
+  attentionProducts,
 );
 
 // Forward only: TensorFlow.js 4.22 cannot even differentiate the rank-3 version (its gradient for

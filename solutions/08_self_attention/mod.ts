@@ -95,65 +95,20 @@ export function linear<T extends tf.Tensor>(x: T, w: tf.Tensor2D, b: tf.Tensor1D
   });
 }
 
-/** [..., m, n] → [..., n, m]. */
-function swapLastTwo(x: tf.Tensor): tf.Tensor {
-  const perm = x.shape.map((_, i) => i);
-  [perm[x.rank - 2], perm[x.rank - 1]] = [x.rank - 1, x.rank - 2];
-  return tf.transpose(x, perm);
-}
-
-/** The matrices of a [..., rows, cols] tensor as 2-D tensors, copied out of one read. */
-function matrices(x: tf.Tensor): tf.Tensor2D[] {
-  const [rows, cols] = x.shape.slice(-2);
-  const size = rows * cols;
-  const values = x.dataSync() as Float32Array;
-  return Array.from(
-    { length: values.length / size },
-    (_, i) => tf.tensor2d(values.subarray(i * size, (i + 1) * size), [rows, cols]),
-  );
-}
-
-/** One 2-D product per pair of matrices, stacked back into `shape`. */
-function products(as: tf.Tensor2D[], bs: tf.Tensor2D[], shape: number[]): tf.Tensor {
-  const outs = as.map((a, i) => tf.matMul(a, bs[i]));
-  const out = tf.reshape(tf.stack(outs), shape);
-  tf.dispose([...as, ...bs, ...outs]);
-  return out;
-}
-
-/** a [..., m, k] · b [..., k, n] with its gradient, one fast 2-D product per matrix. */
-const stackedMatMul = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-  save([a, b]);
-  const shape = [...a.shape.slice(0, -1), b.shape[b.rank - 1]];
-  return {
-    value: products(matrices(a), matrices(b), shape),
-    // dA = dY·Bᵀ and dB = Aᵀ·dY, matrix by matrix; the transposes are done for all at once.
-    gradFunc: (dy: tf.Tensor, [a, b]: tf.Tensor[]) => [
-      products(matrices(dy), matrices(swapLastTwo(b)), a.shape),
-      products(matrices(swapLastTwo(a)), matrices(dy), b.shape),
-    ],
-  };
-});
-
 /**
  * Given: `tf.matMul(a, b, false, transposeB)` for a [..., m, k] and b [..., k, n] (or [..., n, k]
  * with `transposeB`) with the same leading dimensions, e.g. [batch, heads]: the product of each pair
- * of matrices, [..., m, n]. Same values and gradients, but fast on wasm, where TensorFlow.js 4.22
- * multiplies rank > 2 tensors at about 2 GFLOP/s (10 times slower than 2-D) and `tf.unstack` copies
- * the whole input once per piece. This reads each input once and runs one 2-D product per matrix:
- * for [48, 64, 32]·[48, 32, 64], 2.5 ms instead of 6.2 ms; both attention products of a layer with
- * their gradients, 11.5 ms instead of 37 ms (bench/model_bench.ts).
+ * of matrices, [..., m, n]. It checks that the leading dimensions agree, where `tf.matMul` would
+ * broadcast a mistake silently. Fast on wasm thanks to lib/wasm_kernels.ts (see the README).
  */
 export function batchMatMul(a: tf.Tensor, b: tf.Tensor, transposeB = false): tf.Tensor {
-  if (a.rank === 2 && b.rank === 2) return tf.matMul(a, b, false, transposeB);
   const lead = a.shape.slice(0, -2).join(), leadB = b.shape.slice(0, -2).join();
   if (a.rank !== b.rank || lead !== leadB) {
     throw new RangeError(
       `batchMatMul: a [${a.shape}] and b [${b.shape}] must have the same leading dimensions`,
     );
   }
-  return tf.tidy(() => stackedMatMul(a, transposeB ? swapLastTwo(b) : b));
+  return tf.matMul(a, b, false, transposeB);
 }
 
 /**
