@@ -10,8 +10,10 @@
 import { tf } from "../lib/tf.ts";
 import { rng } from "../lib/random.ts";
 import type { MiniLLM } from "../solutions/10_mini_llm/mod.ts";
+import { getBatch } from "../solutions/11_training_data/mod.ts";
 import {
   AdamW,
+  clipByGlobalNorm,
   crossEntropy,
   decayedParameters,
   estimateLoss,
@@ -108,8 +110,26 @@ export function restoreTrainee(
   { optimizer = true }: { optimizer?: boolean } = {},
 ): Trainee {
   const { header, tensors } = ckpt;
-  const t = createTrainee(header.model, header.training);
-  t.optimizer.t = header.optimizer.step;
+  return loadTrainee(header.model, header.training, header.optimizer.step, tensors, what, {
+    optimizer,
+  });
+}
+
+/**
+ * {@linkcode restoreTrainee} from its parts: a model and optimizer made from the configs, then
+ * every weight (and, unless `optimizer` is false, every moment) set from `tensors`, and the
+ * optimizer's step count set to `optimizerStep`. The training threads start their replicas so.
+ */
+export function loadTrainee(
+  config: ModelConfig,
+  training: TrainingConfig,
+  optimizerStep: number,
+  tensors: ReadonlyMap<string, NamedArray>,
+  what = "checkpoint",
+  { optimizer = true }: { optimizer?: boolean } = {},
+): Trainee {
+  const t = createTrainee(config, training);
+  t.optimizer.t = optimizerStep;
   const used = new Set<string>();
   const take = (name: string, like: tf.Tensor): tf.Tensor | undefined => {
     const a = tensors.get(name);
@@ -163,9 +183,13 @@ export function learningRate(step: number, c: TrainingConfig): number {
   });
 }
 
-/** A non-zero seed for the dropout masks of step `step`: it depends only on the seed and step. */
-export function dropoutSeed(seed: number, step: number): number {
-  return 1 + Math.floor(rng(`${seed}:dropout:${step}`)() * (2 ** 31 - 2));
+/**
+ * A non-zero seed for the dropout masks of step `step` (of the rows of training thread `shard`,
+ * 0 for the first or only one): it depends only on the seed, the step and the shard.
+ */
+export function dropoutSeed(seed: number, step: number, shard = 0): number {
+  const key = shard === 0 ? `${seed}:dropout:${step}` : `${seed}:dropout:${step}:${shard}`;
+  return 1 + Math.floor(rng(key)() * (2 ** 31 - 2));
 }
 
 /**
@@ -183,9 +207,7 @@ export function trainStep(
   const loss = (inputs: tf.Tensor2D, targets: tf.Tensor2D) =>
     crossEntropy(forwardImproved(t.model, inputs, { train: true, seed }), targets);
   // kata 12's choice of decayed variables; a tied model has no head matrix (null) to decay.
-  const decay = new Set(
-    [...decayedParameters(t.model as unknown as MiniLLM)].filter((v) => v !== null),
-  );
+  const decay = decayed(t);
   let info = { loss: NaN, gradNorm: NaN, lr: NaN };
   fit(t.vars, decay, loss, ids, {
     steps: 1,
@@ -200,6 +222,77 @@ export function trainStep(
     onStep: ({ loss, gradNorm, lr }) => void (info = { loss, gradNorm, lr }),
   });
   return info;
+}
+
+/** The rows [start, end) of a batch that shard `index` of `count` takes: as equal as can be. */
+export function shardRows(batch: number, index: number, count: number): [number, number] {
+  const at = (i: number) => Math.floor((i * batch) / count);
+  return [at(index), at(index + 1)];
+}
+
+/** The variables that get weight decay: kata 12's choice (a tied model has no head matrix). */
+function decayed(t: Trainee): Set<tf.Variable> {
+  return new Set([...decayedParameters(t.model as unknown as MiniLLM)].filter((v) => v !== null));
+}
+
+/**
+ * One training thread's part of step `step`: the rows {@linkcode shardRows} of the step's batch
+ * (the same getBatch as kata 12's `fit`), their mean loss and its gradient for every variable of
+ * `t.vars`, in that order (zeros for a variable the loss does not use). Changes no weight. Shard
+ * 0's dropout masks are those of {@linkcode trainStep}; the others' have seeds of their own. The
+ * caller frees `grads`.
+ */
+export function shardGradients(
+  t: Trainee,
+  ids: Int32Array,
+  step: number,
+  c: TrainingConfig,
+  shard: { index: number; count: number },
+): { loss: number; rows: number; grads: tf.Tensor[] } {
+  const [start, end] = shardRows(c.batch, shard.index, shard.count);
+  const seed = dropoutSeed(c.seed, step, shard.index);
+  const time = t.model.config.blockSize;
+  return tf.tidy(() => {
+    const batch = getBatch(ids, { batch: c.batch, time, seed: `${c.seed}:${step}` });
+    const rows = (x: tf.Tensor2D) => tf.slice(x, [start, 0], [end - start, time]);
+    const inputs = rows(batch.inputs), targets = rows(batch.targets);
+    const { value, grads } = tf.variableGrads(
+      () => crossEntropy(forwardImproved(t.model, inputs, { train: true, seed }), targets),
+      t.vars,
+    );
+    const loss = value.dataSync()[0];
+    return { loss, rows: end - start, grads: t.vars.map((v) => grads[v.name] ?? tf.zerosLike(v)) };
+  });
+}
+
+/**
+ * The update of step `step` from the gradient of the whole batch, `grads` (in the order of
+ * `t.vars`): as kata 12's `fit` does it, clipping to the global norm c.clip, then one AdamW step
+ * with the learning rate of the schedule (or `lr`) and weight decay on kata 12's matrices. `loss` is the
+ * step's loss, checked first: a RangeError, with nothing updated, if it is not finite. Frees
+ * nothing it was given.
+ */
+export function applyGradients(
+  t: Trainee,
+  grads: tf.Tensor[],
+  loss: number,
+  step: number,
+  c: TrainingConfig,
+  lr = learningRate(step, c),
+): { gradNorm: number; lr: number } {
+  if (!Number.isFinite(loss)) {
+    throw new RangeError(
+      `the loss is ${loss} at step ${step}; no update was made. Try a smaller --lr.`,
+    );
+  }
+  t.optimizer.lr = lr;
+  const clipped = clipByGlobalNorm(grads, c.clip);
+  try {
+    t.optimizer.step(t.vars, clipped.grads, decayed(t));
+  } finally {
+    tf.dispose(clipped.grads);
+  }
+  return { gradNorm: clipped.norm, lr };
 }
 
 /**
