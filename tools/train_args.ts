@@ -109,6 +109,11 @@ function checkBackend(backend: unknown, argv: string[]): void {
 
 // ---------------------------------------------------------------- train
 
+/** The default number of training threads: the cores, at most 4 (more rarely pays on wasm). */
+export function defaultThreads(): number {
+  return Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1));
+}
+
 /** The defaults of `deno task train` (the reasons are in the README's "Train your own model"). */
 export const TRAIN_DEFAULTS = {
   model: { nLayer: 4, nHead: 4, nEmbd: 128, blockSize: 64, dropout: 0.1, tied: true },
@@ -161,6 +166,10 @@ export interface TrainArgs {
   training: TrainingConfig;
   /** Flags given on the command line, as "model.nLayer", "training.lr", ... */
   given: Set<string>;
+  /** Training threads (--threads; default: the cores, at most 4). How fast, not what is learned. */
+  threads: number;
+  /** false with --no-blas: keep matrix products on wasm even where a native BLAS would load. */
+  blas: boolean;
 }
 
 /** The text of `deno task train --help`. */
@@ -205,6 +214,12 @@ beside it) at every evaluation, at the end, and on Ctrl-C; --resume continues fr
                         count and the batches carry on (--steps may be raised to train longer)
   --overwrite           start a new run even though a checkpoint exists there (it is replaced)
 
+速度 Speed (how fast, not what is learned)
+  --threads N           split each batch over N threads, one core each (default: the cores, at
+                        most 4; here ${defaultThreads()}). Only the dropout masks depend on it: resume with the same N
+                        to continue exactly
+  --no-blas             keep matrix products on WebAssembly even where a native BLAS library
+                        (OpenBLAS, Accelerate) would load; by default it is used when present
   --backend=cpu         TensorFlow.js's pure-JavaScript backend instead of WebAssembly (slow)
   -h, --help            this text
 
@@ -221,6 +236,8 @@ export function parseTrainArgs(argv: string[]): TrainArgs {
     resume: { type: "boolean" },
     overwrite: { type: "boolean" },
     tie: { type: "boolean" },
+    blas: { type: "boolean" },
+    threads: { type: "string" },
     backend: { type: "string" },
     ...Object.fromEntries(Object.keys(trainNumbers).map((k) => [k, { type: "string" }])),
   });
@@ -269,6 +286,10 @@ export function parseTrainArgs(argv: string[]): TrainArgs {
     model,
     training,
     given,
+    threads: typeof values.threads === "string"
+      ? readNumber("threads", values.threads, { int: true, min: 1, max: 64 })
+      : defaultThreads(),
+    blas: values.blas !== false,
   };
 }
 

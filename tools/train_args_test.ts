@@ -1,6 +1,7 @@
 import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import {
   defaultCheckpoint,
+  defaultThreads,
   GENERATE_DEFAULTS,
   generateUsage,
   parseGenerateArgs,
@@ -29,6 +30,19 @@ Deno.test("train: no flags gives the defaults, and nothing counts as given", () 
   strictEqual(args.resume, false);
   strictEqual(args.help, false);
   deepStrictEqual([...args.given], []);
+  strictEqual(args.threads, defaultThreads());
+  ok(args.threads >= 1 && args.threads <= 4);
+  strictEqual(args.blas, true);
+});
+
+Deno.test("train: --threads and --no-blas set how fast, not what is learned", () => {
+  const args = parseTrainArgs(["--threads", "3", "--no-blas"]);
+  strictEqual(args.threads, 3);
+  strictEqual(args.blas, false);
+  deepStrictEqual(args.training, TRAIN_DEFAULTS.training);
+  deepStrictEqual([...args.given], [], "not part of the run's config: a resume may change them");
+  refused(parseTrainArgs, ["--threads", "0"], /--threads must be a whole number from 1 to 64/);
+  refused(parseTrainArgs, ["--threads", "two"], /--threads must be/);
 });
 
 Deno.test("train: flags set the model and the training, and are remembered as given", () => {
@@ -135,6 +149,8 @@ Deno.test("train: the usage text lists every flag with its default", () => {
       "--checkpoint",
       "--resume",
       "--overwrite",
+      "--threads",
+      "--no-blas",
       "--help",
     ]
   ) ok(text.includes(flag), flag);
