@@ -18,6 +18,25 @@ const ffi = Deno.permissions.querySync({ name: "ffi" }).state === "granted";
 const blas = ffi ? loadBlas() : "no --allow-ffi";
 const haveBlas = typeof blas !== "string" && backend === "wasm";
 
+/** DOJO_REQUIRE_BLAS=1 (set by .ci/run, which installs OpenBLAS): the native tests must run. */
+function required(): boolean {
+  try {
+    return Deno.env.get("DOJO_REQUIRE_BLAS") === "1";
+  } catch {
+    return false; // no --allow-env: not asked
+  }
+}
+
+Deno.test("the native tests run where they are required (DOJO_REQUIRE_BLAS=1 in CI)", () => {
+  if (required() && !haveBlas) {
+    assert.fail(
+      `DOJO_REQUIRE_BLAS=1 but the native BLAS tests cannot run: ${
+        typeof blas === "string" ? blas : `the backend is ${backend}`
+      }. Run with --allow-ffi and install libopenblas0-pthread (Debian).`,
+    );
+  }
+});
+
 function normals(n: number, seed: string): Float32Array {
   const z = normalRng(seed);
   return Float32Array.from({ length: n }, () => z());

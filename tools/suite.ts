@@ -140,7 +140,21 @@ export async function test(scriptArgs: string[]): Promise<number> {
         ...built.map((k) => `${kataDir(k)}/mod_test.ts`),
       ]),
     );
-    outcomes.push(expectPass("lib", await denoTest([...noCheck, "lib/", "tools/"], scriptArgs)));
+    // The training threads load the repository's modules (read); the native BLAS path is tested
+    // where a library is installed (ffi; .ci/run installs OpenBLAS), and its fallback without ffi.
+    const libFlags = [
+      ...noCheck,
+      "--allow-read=.",
+      "--allow-ffi",
+      "--allow-env=DOJO_BLAS,DOJO_BLAS_THREADS,DOJO_REQUIRE_BLAS",
+    ];
+    outcomes.push(expectPass("lib", await denoTest([...libFlags, "lib/", "tools/"], scriptArgs)));
+    outcomes.push(
+      expectPass(
+        "lib, no ffi",
+        await denoTest([...noCheck, "lib/native_blas_test.ts"], scriptArgs),
+      ),
+    );
     for (const kata of built) {
       const run = await denoTest([...noCheck, `--import-map=${map}`, kataDir(kata)], scriptArgs);
       outcomes.push(expectPass(`${pad(kata.id)} solution`, run));
