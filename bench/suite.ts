@@ -1,13 +1,17 @@
 /**
  * The benchmark suite (`deno task bench`): training tokens/s of our default path (wasm, no
- * permission), our native path (`--allow-ffi`, OpenBLAS/Accelerate) and the PyTorch peer
- * (bench/peer_torch.py, when python3 has torch), each as the median of several runs with their
- * spread, in wall time and in CPU time, with the load average; then the time of each kata's tests
- * against its reference solution (warm runs). Prints a Markdown report for BENCHMARKS.md.
+ * permission) and our native path (`--allow-ffi`, OpenBLAS/Accelerate), on one thread and on
+ * every core, and of the PyTorch peer (bench/peer_torch.py, when python3 has torch), each as the
+ * median of several runs with their spread, in wall time and in CPU time, with the load average;
+ * with `--quality`, the validation loss each reaches in 180 s and 600 s of training on a text
+ * (bench/time_to_loss.ts; about 45 minutes); then the time of each kata's tests against its
+ * reference solution (warm runs). Prints a Markdown report for BENCHMARKS.md.
  *
  * ```sh
- * deno task bench                 # everything, 3 runs each
+ * deno task bench                 # speed and kata tests, 3 runs each
  * deno task bench --runs=5 --no-katas   # or --katas-only
+ * deno task bench --quality --no-katas  # + time to quality (--data=FILE, default
+ *                                       #   ../shared/data/tinyshakespeare.txt)
  * ```
  * Each measurement runs in its own process, one at a time.
  * @module
@@ -89,46 +93,59 @@ console.log(
 );
 const rows: [string, Result[] | null][] = [];
 const katasOnly = Deno.args.includes("--katas-only");
-const speed = ["run", "bench/train_speed.ts", `--steps=${steps}`];
+const threads = navigator.hardwareConcurrency;
+const speed = ["run", "--allow-read=.", "bench/train_speed.ts", `--steps=${steps}`];
+const native = [
+  "run",
+  "--allow-read=.",
+  "--allow-ffi",
+  "--allow-env",
+  ...speed.slice(2),
+  "--native",
+];
+const passive = { OMP_WAIT_POLICY: "PASSIVE" };
 if (!katasOnly) await training();
+if (Deno.args.includes("--quality")) await quality();
 
 async function training(): Promise<void> {
+  const deno = Deno.execPath();
   rows.push([
-    "ours, default (wasm, no permission)",
-    await series("default", Deno.execPath(), speed),
+    "ours, wasm (no permission), 1 thread",
+    await series("wasm1", deno, [...speed, "--threads=1"]),
+  ]);
+  rows.push([`ours, wasm (no permission), ${threads} threads`, await series("wasm", deno, speed)]);
+  rows.push([
+    "ours, native BLAS (--allow-ffi), 1 thread",
+    await series("native1", deno, [...native, "--threads=1"]),
   ]);
   rows.push([
-    "ours, native (--allow-ffi, cblas_sgemm)",
-    await series("native", Deno.execPath(), [
-      "run",
-      "--allow-ffi",
-      "--allow-env",
-      ...speed.slice(1),
-      "--native",
-    ]),
+    `ours, native BLAS (--allow-ffi), ${threads} threads`,
+    await series("native", deno, native),
   ]);
   const py = await torchPython();
   if (py) {
     const peer = ["bench/peer_torch.py", `--steps=${steps}`];
     rows.push([
-      "PyTorch, 1 thread",
-      await series("torch1", py, [...peer, "--threads", "1"], { OMP_WAIT_POLICY: "PASSIVE" }),
+      "PyTorch 1.13, torch threads 1",
+      await series("torch1", py, [...peer, "--threads", "1"], passive),
     ]);
     rows.push([
-      "PyTorch, 2 threads, OMP_WAIT_POLICY=PASSIVE",
-      await series("torch2", py, [...peer, "--threads", "2"], { OMP_WAIT_POLICY: "PASSIVE" }),
+      "PyTorch 1.13, torch threads 2, OMP_WAIT_POLICY=PASSIVE",
+      await series("torch2", py, [...peer, "--threads", "2"], passive),
     ]);
   } else {
     console.log(
       "PyTorch peer: not measured (no python3 with torch; apt-get install python3-torch)\n",
     );
   }
-  const torch = rows.find(([n, r]) => n.startsWith("PyTorch, 1") && r)?.[1] ?? null;
+  const torch = rows.filter(([n, r]) => n.startsWith("PyTorch") && r)
+    .map(([, r]) => median(r!.map((x) => x.tokens_per_s)));
+  const best = torch.length ? Math.max(...torch) : NaN;
   console.log(
     `## Training, V65 T64 C128 L4 H4 B12 (768 tokens a step), ${runs} runs of ${steps} steps\n`,
   );
   console.log(
-    "| setup | tokens/s, wall: median (min–max) | tokens per CPU-second | ms CPU/step | vs PyTorch 1 thread (CPU) |",
+    "| setup | tokens/s, wall: median (min–max) | vs PyTorch's best (wall) | tokens per CPU-second | ms CPU/step |",
   );
   console.log("| --- | ---: | ---: | ---: | ---: |");
   for (const [name, r] of rows) {
@@ -136,15 +153,89 @@ async function training(): Promise<void> {
       console.log(`| ${name} | not measured | | | |`);
       continue;
     }
-    const cpu = median(r.map((x) => x.tokens_per_cpu_s));
-    const ratio = torch ? (cpu / median(torch.map((x) => x.tokens_per_cpu_s))).toFixed(2) : "–";
+    const wall = median(r.map((x) => x.tokens_per_s));
     console.log(
       `| ${name} | ${fmt(r.map((x) => x.tokens_per_s))} | ${
-        fmt(r.map((x) => x.tokens_per_cpu_s))
-      } | ${median(r.map((x) => x.cpu_ms_per_step)).toFixed(0)} | ${ratio} |`,
+        Number.isNaN(best) ? "–" : (wall / best).toFixed(2)
+      } | ${fmt(r.map((x) => x.tokens_per_cpu_s))} | ${
+        median(r.map((x) => x.cpu_ms_per_step)).toFixed(0)
+      } |`,
     );
   }
   console.log(`\nLoad average after training runs: ${load()}\n`);
+}
+
+/** Validation loss in 180 s and 600 s of training on a text (one run each, in this order). */
+async function quality(): Promise<void> {
+  const data = Deno.args.find((s) => s.startsWith("--data="))?.slice(7) ??
+    "../shared/data/tinyshakespeare.txt";
+  const budgets = "180,600";
+  const deno = Deno.execPath();
+  const setups: [string, string, string[], Record<string, string>][] = [
+    ["ours, native BLAS, every core", deno, [
+      "run",
+      "--allow-read",
+      "--allow-ffi",
+      "--allow-env",
+      "--allow-sys=loadavg",
+      "bench/time_to_loss.ts",
+      `--data=${data}`,
+      `--budget=${budgets}`,
+      "--native",
+    ], {}],
+    ["ours, wasm (no permission), every core", deno, [
+      "run",
+      "--allow-read",
+      "--allow-sys=loadavg",
+      "bench/time_to_loss.ts",
+      `--data=${data}`,
+      `--budget=${budgets}`,
+    ], {}],
+  ];
+  const py = await torchPython();
+  if (py) {
+    setups.push(["PyTorch 1.13 (torch threads 1)", py, [
+      "bench/peer_torch.py",
+      "--threads",
+      "1",
+      "--data",
+      data,
+      "--budget",
+      "180",
+      "600",
+    ], passive]);
+  }
+  console.log(
+    `## Time to quality: ${data}, the trainer's defaults, a schedule fitted to each budget\n`,
+  );
+  console.log(
+    "| setup | 180 s: steps | 180 s: val loss | 600 s: steps | 600 s: val loss | tokens/s (600 s run) |",
+  );
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
+  let start = NaN;
+  for (const [name, cmd, args, env] of setups) {
+    const r = await run(cmd, args, env);
+    const line = r.stdout.trim().split("\n").pop() ?? "";
+    if (r.code !== 0 || !line.startsWith("{")) {
+      console.log(
+        `| ${name} | not measured: ${
+          (r.stderr.trim().split("\n").pop() ?? "").slice(0, 120)
+        } | | | | |`,
+      );
+      continue;
+    }
+    const out = JSON.parse(line);
+    start = out.val_loss_start;
+    const b = (s: string) =>
+      out.budgets[s] as { steps: number; val_loss: number; tokens_per_s: number };
+    console.log(
+      `| ${name} | ${b("180").steps} | ${b("180").val_loss.toFixed(3)} | ${b("600").steps} | ` +
+        `${b("600").val_loss.toFixed(3)} | ${
+          Math.round(b("600").tokens_per_s).toLocaleString("en")
+        } |`,
+    );
+  }
+  console.log(`\nValidation loss before training: ${start.toFixed(3)}. Load average: ${load()}\n`);
 }
 
 if (!Deno.args.includes("--no-katas")) {

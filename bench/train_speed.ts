@@ -1,10 +1,13 @@
 /**
- * Training tokens/s of the GPT of katas 08-12 in this process: kata 12's `trainModel` step (AdamW,
- * clipping) for V65 T64 C128 L4 H4 B12 on seeded random tokens. Prints one JSON line.
+ * Training tokens/s of `deno task train`'s step (tools/parallel.ts: kata 14's model trained with
+ * kata 12's loss, clipping and AdamW, split over training threads) for nanoGPT's CPU config: V65
+ * T64 C128 L4 H4, batch 12, no dropout, an untied head (kata 10's model), on seeded random tokens.
+ * Prints one JSON line.
  *
  * ```sh
- * deno run bench/train_speed.ts                                # the default path: wasm, no permission
- * deno run --allow-ffi --allow-env bench/train_speed.ts --native  # matMul on the native BLAS
+ * deno run --allow-read=. bench/train_speed.ts                # default path: wasm, every core
+ * deno run --allow-read=. bench/train_speed.ts --threads=1    # one thread
+ * deno run --allow-read=. --allow-ffi --allow-env bench/train_speed.ts --native  # native BLAS
  * ```
  * @module
  */
@@ -12,36 +15,67 @@ import process from "node:process";
 import { tf } from "../lib/tf.ts";
 import { rng } from "../lib/random.ts";
 import { enableNativeMatMul } from "../lib/native_blas.ts";
-import { initMiniLLM } from "../solutions/10_mini_llm/mod.ts";
-import { AdamW, trainModel } from "../solutions/12_training_loop/mod.ts";
+import type { ModelConfig, TrainingConfig } from "../tools/checkpoint.ts";
+import { createTrainee, disposeTrainee } from "../tools/llm.ts";
+import { DataParallel } from "../tools/parallel.ts";
+import { defaultThreads } from "../tools/train_args.ts";
 
 const arg = (name: string, fallback: number) => {
   const a = Deno.args.find((s) => s.startsWith(`--${name}=`));
   return a ? Number(a.split("=")[1]) : fallback;
 };
-const steps = arg("steps", 20), warmup = arg("warmup", 3);
+const steps = arg("steps", 20),
+  warmup = arg("warmup", 3),
+  threads = arg("threads", defaultThreads());
 const path = Deno.args.includes("--native")
   ? enableNativeMatMul({ quiet: true })
   : { native: false, message: "matMul: wasm" };
 
-const config = { vocabSize: 65, blockSize: 64, nEmbd: 128, nHead: 4, nLayer: 4 };
-const batch = 12, tokens = batch * config.blockSize;
-const model = initMiniLLM(config, { seed: 1 });
+const config: ModelConfig = {
+  vocabSize: 65,
+  blockSize: 64,
+  nEmbd: 128,
+  nHead: 4,
+  nLayer: 4,
+  dropout: 0,
+  tied: false,
+};
+const training: TrainingConfig = {
+  steps: 1_000_000, // a constant learning rate: no warm-up, no decay
+  batch: arg("batch", 12),
+  lr: 1e-3,
+  warmup: 0,
+  minLrRatio: 1,
+  weightDecay: 0.1,
+  clip: 1,
+  seed: 1,
+  valFraction: 0.1,
+  evalEvery: 1_000_000,
+};
+const tokens = training.batch * config.blockSize;
 const u = rng("train_speed");
 const ids = Int32Array.from({ length: 100_000 }, () => Math.floor(u() * config.vocabSize));
-const optimizer = new AdamW({ lr: 1e-3, weightDecay: 0.1 });
-const step = (s: number) =>
-  trainModel(model, ids, { steps: 1, startStep: s, batch, time: 64, seed: 1, lr: 1e-3, optimizer });
+const t = createTrainee(config, training);
+const { trainer, notice } = await DataParallel.start(t, ids, training, {
+  threads,
+  native: path.native,
+  config,
+});
+if (notice) console.error(notice);
 
-for (let s = 0; s < warmup; s++) step(s);
+for (let s = 0; s < warmup; s++) await trainer.step(s);
 const wall: number[] = [];
 const c0 = process.cpuUsage();
+let loss = NaN;
 for (let s = warmup; s < warmup + steps; s++) {
   const t0 = performance.now();
-  step(s);
+  loss = (await trainer.step(s)).loss;
   wall.push(performance.now() - t0);
 }
 const c = process.cpuUsage(c0);
+const used = trainer.threads;
+trainer.close();
+disposeTrainee(t);
 const cpuMs = (c.user + c.system) / 1000 / steps;
 wall.sort((a, b) => a - b);
 const med = wall[wall.length >> 1];
@@ -49,7 +83,10 @@ console.log(JSON.stringify({
   path: path.native ? "native" : "wasm",
   message: path.message,
   backend: tf.getBackend(),
+  threads: used,
+  batch: training.batch,
   steps,
+  last_loss: loss,
   step_ms_median: med,
   step_ms_min: wall[0],
   step_ms_max: wall[wall.length - 1],
