@@ -161,6 +161,14 @@ export class DataParallel {
   ): Promise<{ trainer: DataParallel; notice?: string }> {
     const count = Math.max(1, Math.min(threads, c.batch));
     const replicas: Replica[] = [];
+    const root = new URL("..", import.meta.url);
+    if (count > 1 && Deno.permissions.querySync({ name: "read", path: root }).state !== "granted") {
+      return {
+        trainer: new DataParallel(t, ids, c, []),
+        notice: `training on 1 thread: the other ${count - 1} need --allow-read for the ` +
+          `repository's modules`,
+      };
+    }
     try {
       const tensors = snapshot(t);
       for (let shard = 1; shard < count; shard++) replicas.push(new Replica(workerUrl));

@@ -145,3 +145,26 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "without read permission for the modules, training stays on one thread and says why",
+  permissions: { read: false },
+  async fn() {
+    const t = createTrainee(model, training);
+    const { trainer, notice } = await DataParallel.start(t, ids, training, {
+      threads: 2,
+      config: model,
+    });
+    try {
+      strictEqual(trainer.threads, 1);
+      strictEqual(
+        notice,
+        "training on 1 thread: the other 1 need --allow-read for the repository's modules",
+      );
+      ok(Number.isFinite((await trainer.step(0)).loss));
+    } finally {
+      trainer.close();
+      disposeTrainee(t);
+    }
+  },
+});
