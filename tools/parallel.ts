@@ -174,7 +174,7 @@ export class DataParallel {
       for (let shard = 1; shard < count; shard++) replicas.push(new Replica(workerUrl));
       await Promise.all(replicas.map(async (r, i) => {
         await r.loaded;
-        await r.ask({
+        const ready = await r.ask({
           kind: "init",
           config,
           training: c,
@@ -185,6 +185,12 @@ export class DataParallel {
           count,
           native,
         }, "ready");
+        // Replicas stay equal only if they compute as the main thread does, bit for bit.
+        if (ready.native !== native) {
+          throw new Error(
+            `its matrix products would not run on the ${native ? "native BLAS" : "wasm"}`,
+          );
+        }
       }));
       return { trainer: new DataParallel(t, ids, c, replicas) };
     } catch (error) {
@@ -204,6 +210,8 @@ export class DataParallel {
   async step(step: number, lr = learningRate(step, this.#c)): Promise<StepInfo> {
     const t = this.#t, c = this.#c, count = this.threads;
     const replies = this.#replicas.map((r) => r.ask({ kind: "step", step }, "grads"));
+    // Awaited below; should this thread throw first, a closed worker's rejection is not unhandled.
+    for (const reply of replies) reply.catch(() => {});
     const own = shardGradients(t, this.#ids, step, c, { index: 0, count });
     if (count === 1) {
       try {

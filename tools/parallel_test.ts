@@ -4,6 +4,7 @@ import { rng } from "../lib/random.ts";
 import type { ModelConfig, TrainingConfig } from "./checkpoint.ts";
 import { createTrainee, disposeTrainee, shardRows, snapshot, trainStep } from "./llm.ts";
 import { DataParallel } from "./parallel.ts";
+import { disableNativeMatMul, enableNativeMatMul } from "../lib/native_blas.ts";
 
 // Workers load the repository's modules: these tests need --allow-read (deno task test grants it).
 const canRead = Deno.permissions.querySync({ name: "read", path: "." }).state === "granted";
@@ -165,6 +166,33 @@ Deno.test({
     } finally {
       trainer.close();
       disposeTrainee(t);
+    }
+  },
+});
+
+const ffi = Deno.permissions.querySync({ name: "ffi" }).state === "granted";
+
+Deno.test({
+  name: "on the native BLAS too, the replicas stay bit-identical to the main thread",
+  ignore: !canRead || !ffi,
+  async fn() {
+    if (!enableNativeMatMul({ quiet: true }).native) return; // no library: nothing to compare
+    const t = createTrainee(model, training);
+    const { trainer, notice } = await DataParallel.start(t, ids, training, {
+      threads: 2,
+      native: true,
+      config: model,
+    });
+    try {
+      strictEqual(notice, undefined);
+      for (let s = 0; s < 3; s++) ok(Number.isFinite((await trainer.step(s)).loss));
+      const main = snapshot(t);
+      const [replica] = await trainer.snapshots();
+      main.forEach((x, i) => deepStrictEqual(replica[i].data, x.data, x.name));
+    } finally {
+      trainer.close();
+      disposeTrainee(t);
+      disableNativeMatMul();
     }
   },
 });
