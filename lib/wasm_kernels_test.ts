@@ -473,6 +473,28 @@ wasmTest(
   },
 );
 
+wasmTest(
+  "maxPool and avgPool with an empty output give cpu's empty tensor; the heap stays sound",
+  async () => {
+    // A 2×2 window over a 1×1 image, "valid": nothing to pool. The stock wasm kernels write outside
+    // the heap here (not run: they can break the tests after them).
+    const fn = () => {
+      const x = tf.ones([1, 1, 1, 2]) as tf.Tensor4D;
+      return [
+        tf.maxPool(x, 2, 2, "valid"),
+        tf.avgPool(x, 2, 1, "valid"),
+        tf.maxPool(x, 1, 1, "valid"),
+      ];
+    };
+    const shapes = tf.tidy(() => fn().map((t) => t.shape));
+    assert.deepEqual(shapes, [[1, 0, 0, 2], [1, 0, 0, 2], [1, 1, 1, 2]]);
+    const { wasm, cpu } = await onBoth(fn);
+    assert.deepEqual(wasm, cpu);
+    const after = tf.tidy(() => tf.sum(tf.ones([3, 4])).dataSync()[0]);
+    assert.equal(after, 12, "an op after the empty pools");
+  },
+);
+
 // ---------------------------------------------------------------------------------------------
 
 wasmTest(
