@@ -268,9 +268,9 @@ export function shardGradients(
 /**
  * The update of step `step` from the gradient of the whole batch, `grads` (in the order of
  * `t.vars`): as kata 12's `fit` does it, clipping to the global norm c.clip, then one AdamW step
- * with the learning rate of the schedule (or `lr`) and weight decay on kata 12's matrices. `loss` is the
- * step's loss, checked first: a RangeError, with nothing updated, if it is not finite. Frees
- * nothing it was given.
+ * with the learning rate of the schedule (or `lr`) and weight decay on kata 12's matrices.
+ * `loss` is the step's loss, checked first: a RangeError, with nothing updated, if it is not
+ * finite. Frees nothing it was given.
  */
 export function applyGradients(
   t: Trainee,
