@@ -151,7 +151,7 @@ gradBench(
   true,
 );
 gradBench(
-  "Q·Kᵀ then S·V, 48 heads: lib/wasm_kernels.ts (one XNNPack product per head)",
+  "Q·Kᵀ then S·V, 48 heads: lib/wasm_kernels.ts (one lib/gemm.wat product per head)",
   "attention products",
   attentionProducts,
 );

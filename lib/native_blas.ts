@@ -6,10 +6,11 @@
  * wasm heap). Everything else stays on wasm. Without the permission or the library it changes
  * nothing and says why in one line; the katas never need it.
  *
- * - Both transpose flags are passed to BLAS as they are (no explicit transposes, unlike the wasm
- *   path of `wasm_kernels.ts`), and rank > 2 products (e.g. [batch, heads, time, dHead]) become one
- *   `cblas_sgemm` per matrix, with a leading dimension of size 1 broadcast as `tf.matMul` does.
- *   Other broadcasts of the leading dimensions go to the kernel it replaced.
+ * - The batching is the wasm path's ({@linkcode heapBatchMatMul} in `wasm_kernels.ts`): both
+ *   transpose flags are passed to BLAS as they are, and rank > 2 products (e.g. [batch, heads,
+ *   time, dHead]) become one `cblas_sgemm` per matrix, with a leading dimension of size 1
+ *   broadcast as `tf.matMul` does. Other broadcasts of the leading dimensions go to the kernel it
+ *   replaced.
  * - Values agree with the wasm kernel within float32 rounding (different summation orders): the
  *   tests compare them with a relative tolerance of 1e-5 on the Frobenius norm.
  * - The library is looked up in `DOJO_BLAS` (a path) first, then under the usual names. OpenBLAS
@@ -27,7 +28,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import type { HeapGemm } from "./wasm_gemm.ts";
+import { heapBatchMatMul } from "./wasm_kernels.ts";
 
 const WASM = "wasm";
 const CBLAS_ROW_MAJOR = 101, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112;
@@ -156,8 +158,6 @@ function setThreads(library: string, threads: number): void {
   }
 }
 
-type KernelArgs = Parameters<tf.KernelFunc>[0];
-
 /** A kernel config made here; it keeps the kernel it replaced. */
 type NativeConfig = tf.KernelConfig & { dojoNativeReplaced: tf.KernelConfig };
 
@@ -165,76 +165,33 @@ function isNative(c: tf.KernelConfig | undefined): c is NativeConfig {
   return c !== undefined && "dojoNativeReplaced" in c;
 }
 
+/** {@linkcode HeapGemm} through cblas_sgemm, on views of the wasm heap (no copies). */
+function blasGemm(sgemm: Sgemm): HeapGemm {
+  return (backend, transposeA, transposeB, m, n, k, a, b, c) => {
+    const heap = (backend.wasm as unknown as { HEAPF32: Float32Array }).HEAPF32;
+    const view = (at: number, size: number) => heap.subarray(at / 4, at / 4 + size);
+    sgemm(
+      CBLAS_ROW_MAJOR,
+      transposeA ? CBLAS_TRANS : CBLAS_NO_TRANS,
+      transposeB ? CBLAS_TRANS : CBLAS_NO_TRANS,
+      m,
+      n,
+      k,
+      1,
+      view(a, m * k),
+      transposeA ? m : k,
+      view(b, k * n),
+      transposeB ? k : n,
+      0,
+      view(c, m * n),
+      n,
+    );
+  };
+}
+
 /** BatchMatMul through cblas_sgemm on the wasm heap; other cases go to `fallback`. */
 export function nativeBatchMatMul(sgemm: Sgemm, fallback: tf.KernelConfig): tf.KernelFunc {
-  return (args: KernelArgs) => {
-    const backend = args.backend as BackendWasm;
-    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-    const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
-    const ra = a.shape.length, rb = b.shape.length;
-    if (a.dtype !== "float32" || b.dtype !== "float32" || ra < 2 || rb < 2) {
-      return fallback.kernelFunc(args);
-    }
-    const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
-    const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
-    const kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
-    const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
-    const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
-    const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
-    const lead = tf.backend_util.assertAndGetBroadcastShape(
-      a.shape.slice(0, -2),
-      b.shape.slice(0, -2),
-    );
-    const batch = tf.util.sizeFromShape(lead);
-    // Only "same leading dimensions" or "one side has a single matrix" map to a plain loop.
-    if (k !== kb || (batchA !== batch && batchA !== 1) || (batchB !== batch && batchB !== 1)) {
-      return fallback.kernelFunc(args);
-    }
-    const out = backend.makeOutput([...lead, m, n], "float32");
-    if (m * n === 0) return out;
-    // Views after makeOutput: a malloc may grow (and detach) the wasm memory.
-    const av = backend.typedArrayFromHeap(a) as Float32Array;
-    const bv = backend.typedArrayFromHeap(b) as Float32Array;
-    const cv = backend.typedArrayFromHeap(out) as Float32Array;
-    if (k === 0) {
-      cv.fill(0);
-      return out;
-    }
-    const ta = transposeA ? CBLAS_TRANS : CBLAS_NO_TRANS;
-    const tb = transposeB ? CBLAS_TRANS : CBLAS_NO_TRANS;
-    const lda = transposeA ? m : k, ldb = transposeB ? k : n;
-    const sa = m * k, sb = k * n, sc = m * n;
-    if (batch === 1) {
-      sgemm(CBLAS_ROW_MAJOR, ta, tb, m, n, k, 1, av, lda, bv, ldb, 0, cv, n);
-      return out;
-    }
-    if (batchB === 1 && !transposeA) {
-      // [batch, m, k]·[k, n]: one product of [batch·m, k] by [k, n].
-      sgemm(CBLAS_ROW_MAJOR, ta, tb, batch * m, n, k, 1, av, lda, bv, ldb, 0, cv, n);
-      return out;
-    }
-    for (let i = 0; i < batch; i++) {
-      const ai = batchA === 1 ? av : av.subarray(i * sa, (i + 1) * sa);
-      const bi = batchB === 1 ? bv : bv.subarray(i * sb, (i + 1) * sb);
-      sgemm(
-        CBLAS_ROW_MAJOR,
-        ta,
-        tb,
-        m,
-        n,
-        k,
-        1,
-        ai,
-        lda,
-        bi,
-        ldb,
-        0,
-        cv.subarray(i * sc, (i + 1) * sc),
-        n,
-      );
-    }
-    return out;
-  };
+  return heapBatchMatMul(blasGemm(sgemm), fallback);
 }
 
 /**

@@ -27,15 +27,15 @@
  *   gets no gradient), and overlapping windows add up in float64 in the cpu's order. The results
  *   are bit-identical to cpu's, ties included (and it is faster than the stock kernel: ~5 ms
  *   against ~19 ms for [64,26,26,16]).
- * - `BatchMatMul` with `transposeA`/`transposeB` is 10-40x slower than the plain case on wasm (it
- *   leaves the fast XNNPACK path), and the gradients of `tf.matMul` use exactly those flags. Fix: a
- *   wrapper around the stock wasm kernel that transposes flagged inputs explicitly (wasm
- *   `Transpose`, 1-2 ms for 512x512) and then runs the fast plain path. The values are those of
- *   the stock kernel up to float32 rounding (identical on the shapes of the tests).
- * - Batched `BatchMatMul` (rank > 2, e.g. the attention products [batch, heads, time, dHead]) runs
- *   a naive loop at ~2 GFLOP/s on wasm, flags or not. Fix: one fast XNNPACK product per pair of
- *   matrices, on views of the wasm heap, in one kernel call (a stack that shares b: one tall 2-D
- *   product). Values equal cpu's within float32 rounding.
+ * - `BatchMatMul` is the kernel of every matrix product, and the stock one is slow three ways:
+ *   with `transposeA`/`transposeB` (the gradients of `tf.matMul` use exactly those flags) it leaves
+ *   XNNPACK and is 10-40x slower; a batch of matrices (rank > 2: the attention products [batch,
+ *   heads, time, dHead]) runs a naive loop at ~2 GFLOP/s; and even the fast case multiplies and
+ *   adds apart (~20-28 GFLOP/s). Fix: {@linkcode heapBatchMatMul} on `lib/wasm_gemm.ts`'s product
+ *   with fused multiply-adds (~30-40 GFLOP/s), straight on the wasm heap: the flags cost nothing
+ *   (strides), and a batch is one product per pair of matrices in one kernel call (a stack that
+ *   shares b: one tall product). Values equal cpu's within float32 rounding. Leading dimensions
+ *   broadcast other than "equal" or "a single matrix" go to the stock kernel.
  * - `MaxPool` and `AvgPool` whose output is empty (a window larger than the input, say) write
  *   outside the wasm heap: the call throws "memory access out of bounds" and later calls may fail
  *   too. Fix: an empty output, as on cpu, without calling the stock kernel.
@@ -62,6 +62,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { type HeapGemm, wasmGemm } from "./wasm_gemm.ts";
 
 /** The backend these kernels are for. */
 const WASM = "wasm";
@@ -349,147 +350,54 @@ function maxPoolGrad(args: KernelArgs): tf.TensorInfo {
 // ---------------------------------------------------------------------------------------------
 // BatchMatMul
 
-/** The permutation that swaps the last two axes of a tensor of rank `rank`. */
-function swapLastTwo(rank: number): number[] {
-  const perm = Array.from({ length: rank }, (_, i) => i);
-  [perm[rank - 2], perm[rank - 1]] = [rank - 1, rank - 2];
-  return perm;
-}
-
-/** The wasm module's own BatchMatMul entry point, as the stock kernel calls it. */
-type WasmMatMul = (
-  aId: number,
-  aShape: Uint8Array,
-  aRank: number,
-  bId: number,
-  bShape: Uint8Array,
-  bRank: number,
-  transposeA: boolean,
-  transposeB: boolean,
-  outId: number,
-) => void;
-
-const wasmMatMuls = new WeakMap<BackendWasm, WasmMatMul>();
-
-function wasmMatMul(backend: BackendWasm): WasmMatMul {
-  let f = wasmMatMuls.get(backend);
-  if (f === undefined) {
-    const module = backend.wasm as unknown as {
-      cwrap: (name: string, result: null, args: string[]) => unknown;
-    };
-    f = module.cwrap("BatchMatMul", null, [
-      "number",
-      "array",
-      "number",
-      "number",
-      "array",
-      "number",
-      "number",
-      "number",
-      "number",
-    ]) as unknown as WasmMatMul;
-    wasmMatMuls.set(backend, f);
-  }
-  return f;
-}
-
 /**
- * A float32 [rows, cols] matrix that is a view of `rows·cols` floats of the wasm heap at byte
- * `offset`: registered with the wasm module (which then reads or writes it like any tensor), and
- * unregistered by {@linkcode dropView} without freeing the memory it views.
+ * A `BatchMatMul` kernel on `gemm`: float32 matrices of rank 2 and more, both transpose flags, and
+ * leading dimensions that are equal or where one side has a single matrix (the attention products
+ * [batch, heads, time, dHead], `[batch, m, k]·[k, n]`, ...): one `gemm` per pair of matrices, or a
+ * single tall one when every matrix of a meets the same b. Other cases go to `fallback`.
  */
-function view(backend: BackendWasm, offset: number, rows: number, cols: number): tf.TensorInfo {
-  return backend.makeOutput([rows, cols], "float32", offset);
-}
-
-function dropView(backend: BackendWasm, t: tf.TensorInfo): void {
-  const { id } = backend.dataIdMap.get(t.dataId)!;
-  backend.wasm.tfjs.disposeData(id); // also drops the XNNPack operator cached on it
-  backend.dataIdMap.delete(t.dataId);
-}
-
-const shapeBytes = (shape: number[]) => new Uint8Array(new Int32Array(shape).buffer);
-
-/**
- * The plain product (no transpose flags) of a [..., m, k] and b [..., k, n]. The wasm module
- * multiplies one pair of matrices with XNNPack (~28 GFLOP/s) but a batch of them with a naive
- * loop (~2 GFLOP/s): here a batch with b shared is one tall product, and a batch of pairs (the
- * attention products [batch, heads, time, dHead], and their gradients) is one XNNPack product per
- * pair, on views of the inputs and the output, in this one kernel call. Other broadcasts of the
- * leading dimensions go to the stock kernel.
- */
-function plainBatchMatMul(
-  stock: tf.KernelConfig,
-  backend: BackendWasm,
-  a: tf.TensorInfo,
-  b: tf.TensorInfo,
-  attrs: Attrs,
-): tf.TensorInfo {
-  const runStock = (a: tf.TensorInfo, b: tf.TensorInfo) =>
-    stock.kernelFunc({ inputs: { a, b }, backend, attrs }) as tf.TensorInfo;
-  const leadA = a.shape.slice(0, -2), leadB = b.shape.slice(0, -2);
-  const batchA = tf.util.sizeFromShape(leadA), batchB = tf.util.sizeFromShape(leadB);
-  if ((batchA <= 1 && batchB <= 1) || a.dtype !== "float32" || b.dtype !== "float32") {
-    return runStock(a, b);
-  }
-  const [m, k] = a.shape.slice(-2), n = b.shape[b.shape.length - 1];
-  const outShape = [...tf.broadcast_util.assertAndGetBroadcastShape(leadA, leadB), m, n];
-  if (batchB === 1) {
-    // Every matrix of a times the same b: one [batchA·m, k]·[k, n] product (a reshape is free).
-    const out = runStock({ dataId: a.dataId, shape: [batchA * m, k], dtype: "float32" }, {
-      dataId: b.dataId,
-      shape: [k, n],
-      dtype: "float32",
-    });
-    return { ...out, shape: outShape };
-  }
-  const pairs = batchA === batchB && tf.util.arraysEqual(leadA, leadB);
-  if (!pairs && batchA !== 1) return runStock(a, b);
-  const out = backend.makeOutput(outShape, "float32");
-  if (m * n === 0) return out;
-  if (k === 0) {
-    (backend.typedArrayFromHeap(out) as Float32Array).fill(0);
-    return out;
-  }
-  const offset = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
-  const [aAt, bAt, outAt] = [offset(a), offset(b), offset(out)];
-  const matMul = wasmMatMul(backend);
-  const aShape = shapeBytes([1, m, k]), bShape = shapeBytes([1, k, n]);
-  for (let i = 0; i < batchB; i++) {
-    const ai = view(backend, aAt + (pairs ? i : 0) * m * k * 4, m, k);
-    const bi = view(backend, bAt + i * k * n * 4, k, n);
-    const oi = view(backend, outAt + i * m * n * 4, m, n);
-    const id = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.id;
-    matMul(id(ai), aShape, 3, id(bi), bShape, 3, false, false, id(oi));
-    for (const v of [ai, bi, oi]) dropView(backend, v);
-  }
-  return out;
-}
-
-/**
- * Wraps the stock wasm BatchMatMul: transposes flagged inputs first, then runs the plain case
- * ({@linkcode plainBatchMatMul}).
- */
-function fastBatchMatMul(stock: tf.KernelConfig): tf.KernelFunc {
-  return (args) => {
+export function heapBatchMatMul(gemm: HeapGemm, fallback: tf.KernelConfig): tf.KernelFunc {
+  return (args: KernelArgs) => {
     const backend = args.backend as BackendWasm;
+    const a = input(args, "a"), b = input(args, "b");
     const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
-    const plainAttrs = { ...args.attrs, transposeA: false, transposeB: false };
-    let a = input(args, "a"), b = input(args, "b");
-    const temps: tf.TensorInfo[] = [];
-    try {
-      if (transposeA) {
-        a = runWasmKernel(backend, "Transpose", { x: a }, { perm: swapLastTwo(a.shape.length) });
-        temps.push(a);
-      }
-      if (transposeB) {
-        b = runWasmKernel(backend, "Transpose", { x: b }, { perm: swapLastTwo(b.shape.length) });
-        temps.push(b);
-      }
-      return plainBatchMatMul(stock, backend, a, b, plainAttrs);
-    } finally {
-      for (const t of temps) backend.disposeData(t.dataId);
+    const ra = a.shape.length, rb = b.shape.length;
+    if (a.dtype !== "float32" || b.dtype !== "float32" || ra < 2 || rb < 2) {
+      return fallback.kernelFunc(args);
     }
+    const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
+    const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
+    const kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
+    const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+    const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
+    const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
+    const lead = tf.backend_util.assertAndGetBroadcastShape(
+      a.shape.slice(0, -2),
+      b.shape.slice(0, -2),
+    );
+    const batch = tf.util.sizeFromShape(lead);
+    // Only "same leading dimensions" or "one side has a single matrix" map to a plain loop.
+    if (k !== kb || (batchA !== batch && batchA !== 1) || (batchB !== batch && batchB !== 1)) {
+      return fallback.kernelFunc(args);
+    }
+    const out = backend.makeOutput([...lead, m, n], "float32");
+    if (m * n === 0) return out;
+    if (k === 0) {
+      (backend.typedArrayFromHeap(out) as Float32Array).fill(0);
+      return out;
+    }
+    const offset = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
+    const [aAt, bAt, cAt] = [offset(a), offset(b), offset(out)];
+    if (batch === 1 || (batchB === 1 && !transposeA)) {
+      // [batch, m, k]·[k, n]: one product of [batch·m, k] by [k, n].
+      gemm(backend, transposeA, transposeB, batch * m, n, k, aAt, bAt, cAt);
+      return out;
+    }
+    const sa = batchA === 1 ? 0 : m * k * 4, sb = batchB === 1 ? 0 : k * n * 4, sc = m * n * 4;
+    for (let i = 0; i < batch; i++) {
+      gemm(backend, transposeA, transposeB, m, n, k, aAt + i * sa, bAt + i * sb, cAt + i * sc);
+    }
+    return out;
   };
 }
 
@@ -659,7 +567,7 @@ function makeConfig(name: WasmKernelName, stock: tf.KernelConfig | undefined): D
       return { ...base, kernelFunc: maxPoolGrad as tf.KernelFunc };
     case "BatchMatMul":
       if (stock === undefined) throw new Error("wasm_kernels: the wasm BatchMatMul is missing");
-      return { ...base, kernelFunc: fastBatchMatMul(stock) };
+      return { ...base, kernelFunc: heapBatchMatMul(wasmGemm, stock) };
     case "Identity":
     case "Cast":
     case "Sum":
