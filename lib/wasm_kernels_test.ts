@@ -125,6 +125,42 @@ wasmTest(
 );
 
 wasmTest(
+  "gather along axis 0 (GatherV2): int32 rows, rank-3 tables, no ids; a bad id is cpu's error",
+  async () => {
+    const table = Array.from({ length: 24 }, (_, i) => i * 7 - 50);
+    const cases: [tf.DataType, number[], number[], number[]][] = [
+      ["int32", [6, 4], [5, 0, 5], [3]],
+      ["float32", [3, 2, 4], [2, 1, 2, 0], [2, 2]],
+      ["float32", [6, 4], [], [0]],
+    ];
+    for (const [dtype, shape, ids, idShape] of cases) {
+      const { wasm, cpu } = await onBoth(() => [
+        tf.gather(tf.tensor(table, shape, dtype), tf.tensor(ids, idShape, "int32")),
+      ]);
+      assertAllClose(wasm[0], cpu[0], {
+        atol: 0,
+        rtol: 0,
+        what: `${dtype} [${shape}] by [${ids}]`,
+      });
+    }
+    for (const bad of [6, -1]) {
+      const message = async (name: "wasm" | "cpu") => {
+        try {
+          await valuesOn(
+            name,
+            () => [tf.gather(tf.tensor(table, [6, 4]), tf.tensor1d([0, bad], "int32"))],
+          );
+        } catch (error) {
+          return (error as Error).message;
+        }
+        return "no error";
+      };
+      assert.equal(await message("wasm"), await message("cpu"), `id ${bad}`);
+    }
+  },
+);
+
+wasmTest(
   "tf.unsortedSegmentSum on wasm equals cpu's: empty segments, ids out of range dropped, 2-D ids",
   async () => {
     const d = dims({ rows: [2, 5], cols: [2, 5], feat: [1, 4], segments: [2, 6] }, "segments");
