@@ -3,6 +3,7 @@
  * permission) and our native path (`--allow-ffi`, OpenBLAS/Accelerate), on one thread and on
  * every core, and of the PyTorch peer (bench/peer_torch.py, when python3 has torch), each as the
  * median of several runs with their spread, in wall time and in CPU time, with the load average;
+ * generation tokens/s with and without kata 14's KV cache (bench/generate_speed.ts);
  * with `--quality`, the validation loss each reaches in 180 s and 600 s of training on a text
  * (bench/time_to_loss.ts; about 45 minutes); then the time of each kata's tests against its
  * reference solution (warm runs). Prints a Markdown report for BENCHMARKS.md.
@@ -105,6 +106,7 @@ const native = [
 ];
 const passive = { OMP_WAIT_POLICY: "PASSIVE" };
 if (!katasOnly) await training();
+if (!katasOnly) await generation();
 if (Deno.args.includes("--quality")) await quality();
 
 async function training(): Promise<void> {
@@ -163,6 +165,28 @@ async function training(): Promise<void> {
     );
   }
   console.log(`\nLoad average after training runs: ${load()}\n`);
+}
+
+/** Generation tokens/s with and without kata 14's KV cache (bench/generate_speed.ts). */
+async function generation(): Promise<void> {
+  const r = await run(Deno.execPath(), ["run", "bench/generate_speed.ts", `--runs=${runs}`]);
+  const line = r.stdout.trim().split("\n").pop() ?? "";
+  console.log(`## Generation, V65 T64 C128 L4 H4, greedy from one token, ${runs} runs\n`);
+  if (r.code !== 0 || !line.startsWith("{")) {
+    console.log(`not measured: ${(r.stderr.trim().split("\n").pop() ?? "").slice(0, 200)}\n`);
+    return;
+  }
+  const { lengths } = JSON.parse(line) as {
+    lengths: Record<string, { cached: number[]; uncached: number[] }>;
+  };
+  console.log("| new tokens | KV cache: tokens/s, median (min–max) | uncached (kata 13) |");
+  console.log("| --- | ---: | ---: |");
+  for (const [n, { cached, uncached }] of Object.entries(lengths)) {
+    const past = Number(n) - 64; // new tokens made once the text is longer than the block
+    const what = past > 0 ? `${n} (${past} past the block)` : `${n} (the text fits the block)`;
+    console.log(`| ${what} | ${fmt(cached)} | ${fmt(uncached)} |`);
+  }
+  console.log("");
 }
 
 /** Validation loss in 180 s and 600 s of training on a text (one run each, in this order). */

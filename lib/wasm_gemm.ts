@@ -77,6 +77,7 @@ export const wasmGemm: HeapGemm = (backend, transposeA, transposeB, m, n, k, a, 
   const heap = backend.wasm as unknown as Heap;
   const panels = Math.ceil(n / 8) * k * 32; // bytes
   const bp = heap._malloc(panels + 32); // and 32 bytes of scratch
+  if (bp === 0) throw new RangeError(`matMul: no wasm memory left for ${panels + 32} bytes`);
   try {
     pack_b(b, bp, k, n, transposeB ? 4 : n * 4, transposeB ? k * 4 : 4);
     gemm(a, transposeA ? 4 : k * 4, transposeA ? m * 4 : 4, bp, c, m, n, k, bp + panels);
