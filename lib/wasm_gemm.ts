@@ -1,6 +1,6 @@
 /**
  * Matrix products on the wasm backend's own memory with lib/gemm.wasm (assembled from
- * lib/gemm.wat, which explains the method): ~1.3-1.8x the backend's XNNPack product on one core,
+ * lib/gemm.wat, which explains the method): ~1.3-1.6x the backend's XNNPack product on one core,
  * because it uses fused multiply-adds (WebAssembly relaxed SIMD). `lib/wasm_kernels.ts` runs the
  * wasm `BatchMatMul` kernel on it, so every matMul of the katas and the trainer does.
  *

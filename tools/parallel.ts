@@ -241,11 +241,15 @@ export class DataParallel {
       return out;
     });
     const tensors = grads.map((g, v) => tf.tensor(g, t.vars[v].shape));
-    this.#replicas.forEach((r, i) => {
-      const last = i === this.#replicas.length - 1;
-      const mine = last ? grads : grads.map((g) => g.slice());
-      r.send({ kind: "apply", step, lr, loss, grads: mine }, mine.map((g) => g.buffer));
-    });
+    // A non-finite loss ends the run without an update (applyGradients throws below): the
+    // replicas are not asked to apply it either.
+    if (Number.isFinite(loss)) {
+      this.#replicas.forEach((r, i) => {
+        const last = i === this.#replicas.length - 1;
+        const mine = last ? grads : grads.map((g) => g.slice());
+        r.send({ kind: "apply", step, lr, loss, grads: mine }, mine.map((g) => g.buffer));
+      });
+    }
     try {
       return { loss, ...applyGradients(t, tensors, loss, step, c, lr) };
     } finally {

@@ -1,6 +1,7 @@
-import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { assertAllClose } from "../lib/assert.ts";
 import { rng } from "../lib/random.ts";
+import { tf } from "../lib/tf.ts";
 import type { ModelConfig, TrainingConfig } from "./checkpoint.ts";
 import { createTrainee, disposeTrainee, shardRows, snapshot, trainStep } from "./llm.ts";
 import { DataParallel } from "./parallel.ts";
@@ -118,6 +119,28 @@ Deno.test({
       const [replica] = await trainer.snapshots();
       deepStrictEqual(replica.map((x) => x.name), main.map((x) => x.name));
       main.forEach((x, i) => deepStrictEqual(replica[i].data, x.data, x.name));
+    } finally {
+      trainer.close();
+      disposeTrainee(t);
+    }
+  },
+});
+
+Deno.test({
+  name: "a non-finite loss on two threads: the trainer's error, and no thread updates",
+  ignore: !canRead,
+  async fn() {
+    const t = createTrainee(model, training);
+    t.vars[0].assign(tf.fill(t.vars[0].shape, NaN)); // before the split: the replica has it too
+    const before = snapshot(t);
+    const { trainer } = await DataParallel.start(t, ids, training, { threads: 2, config: model });
+    try {
+      strictEqual(trainer.threads, 2);
+      await rejects(trainer.step(0), /the loss is NaN at step 0; no update was made/);
+      const [replica] = await trainer.snapshots(); // the worker is still there, and unchanged
+      for (const now of [snapshot(t), replica]) {
+        before.forEach((x, i) => deepStrictEqual(now[i].data, x.data, x.name));
+      }
     } finally {
       trainer.close();
       disposeTrainee(t);
