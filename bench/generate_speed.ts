@@ -13,6 +13,10 @@ import { createTrainee, generateUncached, generateWithCache } from "../tools/llm
 import type { ModelConfig, TrainingConfig } from "../tools/checkpoint.ts";
 
 const runs = Number(Deno.args.find((s) => s.startsWith("--runs="))?.slice(7) ?? 5);
+if (!(Number.isInteger(runs) && runs >= 1)) {
+  console.error(`--runs must be a whole number of runs, at least 1; got ${Deno.args.join(" ")}`);
+  Deno.exit(2);
+}
 const config: ModelConfig = {
   vocabSize: 65,
   blockSize: 64,
