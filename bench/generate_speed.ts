@@ -10,35 +10,15 @@
  * @module
  */
 import { createTrainee, generateUncached, generateWithCache } from "../tools/llm.ts";
-import type { ModelConfig, TrainingConfig } from "../tools/checkpoint.ts";
+import { speedModel, speedTraining } from "./speed_config.ts";
 
 const runs = Number(Deno.args.find((s) => s.startsWith("--runs="))?.slice(7) ?? 5);
 if (!(Number.isInteger(runs) && runs >= 1)) {
   console.error(`--runs must be a whole number of runs, at least 1; got ${Deno.args.join(" ")}`);
   Deno.exit(2);
 }
-const config: ModelConfig = {
-  vocabSize: 65,
-  blockSize: 64,
-  nEmbd: 128,
-  nHead: 4,
-  nLayer: 4,
-  dropout: 0,
-  tied: false,
-};
-const training: TrainingConfig = {
-  steps: 1,
-  batch: 1,
-  lr: 1e-3,
-  warmup: 0,
-  minLrRatio: 1,
-  weightDecay: 0.1,
-  clip: 1,
-  seed: 1,
-  valFraction: 0.1,
-  evalEvery: 1,
-};
-const { model } = createTrainee(config, training); // seeded weights: the same text every run
+const config = speedModel;
+const { model } = createTrainee(config, speedTraining(1)); // seeded weights: the same text every run
 const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[xs.length >> 1];
 
 const lengths: Record<string, { cached: number[]; uncached: number[] }> = {};

@@ -91,8 +91,8 @@ function wrapKernels(): void {
 const config: MiniLLMConfig = { vocabSize: 65, blockSize: 64, nEmbd: 128, nHead: 4, nLayer: 4 };
 const batch = 12, tokens = batch * config.blockSize;
 const model = initMiniLLM(config, { seed: 1 });
-// --before: the kernels this work added (copy-free Identity/Cast, Sum, SplitV, Pack) back to stock,
-// to reproduce the "before" table.
+// --before: the copy-free kernels (Identity/Cast, Sum, SplitV, Pack) back to stock, to see what they
+// save (step 1 of BENCHMARKS.md's list; the matrix products stay as they are now).
 if (Deno.args.includes("--before")) {
   for (const name of ["Identity", "Cast", "Sum", "SplitV", "Pack"]) {
     const k = tf.getKernel(name, "wasm") as

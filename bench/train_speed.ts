@@ -15,10 +15,10 @@ import process from "node:process";
 import { tf } from "../lib/tf.ts";
 import { rng } from "../lib/random.ts";
 import { enableNativeMatMul } from "../lib/native_blas.ts";
-import type { ModelConfig, TrainingConfig } from "../tools/checkpoint.ts";
 import { createTrainee, disposeTrainee } from "../tools/llm.ts";
 import { DataParallel } from "../tools/parallel.ts";
 import { defaultThreads } from "../tools/train_args.ts";
+import { speedModel, speedTraining } from "./speed_config.ts";
 
 const arg = (name: string, fallback: number) => {
   const a = Deno.args.find((s) => s.startsWith(`--${name}=`));
@@ -31,27 +31,8 @@ const path = Deno.args.includes("--native")
   ? enableNativeMatMul({ quiet: true })
   : { native: false, message: "matMul: wasm" };
 
-const config: ModelConfig = {
-  vocabSize: 65,
-  blockSize: 64,
-  nEmbd: 128,
-  nHead: 4,
-  nLayer: 4,
-  dropout: 0,
-  tied: false,
-};
-const training: TrainingConfig = {
-  steps: 1_000_000, // a constant learning rate: no warm-up, no decay
-  batch: arg("batch", 12),
-  lr: 1e-3,
-  warmup: 0,
-  minLrRatio: 1,
-  weightDecay: 0.1,
-  clip: 1,
-  seed: 1,
-  valFraction: 0.1,
-  evalEvery: 1_000_000,
-};
+const config = speedModel;
+const training = speedTraining(arg("batch", 12));
 const tokens = training.batch * config.blockSize;
 const u = rng("train_speed");
 const ids = Int32Array.from({ length: 100_000 }, () => Math.floor(u() * config.vocabSize));
